@@ -166,3 +166,27 @@ fn usage_errors_exit_two() {
     assert_eq!(meshgen(&["frobnicate"], tmp.path()).status.code(), Some(2));
     assert_eq!(meshgen(&["check"], tmp.path()).status.code(), Some(2));
 }
+
+#[test]
+fn a_token_file_tracked_by_git_is_a_warning() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    let git = |args: &[&str]| std::process::Command::new("git").args(args).current_dir(&dir).output().unwrap();
+    git(&["init", "-q"]);
+    git(&["add", "tokens/remote-1.token"]);
+    let output = meshgen(&["build", "topology.kdl", "-o", "out"], &dir);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("MG0902") && err.contains("token file tokens/remote-1.token is tracked by git"), "{err}");
+    assert!(!err.contains("remote-2.token"), "an untracked token is not reported: {err}");
+    assert!(err.ends_with("1 warning\n"), "{err}");
+}
+
+#[test]
+fn intermediates_and_the_root_key_may_not_live_in_the_output_folder() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    let output = meshgen(&["build", "topology.kdl", "-o", "pki"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("MG0811") && err.contains("MG0816"), "{err}");
+    assert!(dir.join("pki/clusters/primary-1/ca-key.pem").is_file(), "nothing was replaced");
+}

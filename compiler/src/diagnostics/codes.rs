@@ -101,6 +101,7 @@ registry! {
     INTERMEDIATE_INCOMPLETE = "MG0813", Error, "stored intermediate is incomplete";
     CA_WRITE_FAILED = "MG0814", Error, "intermediate cannot be stored";
     INTERMEDIATE_SHARED_KEY = "MG0815", Error, "two clusters share one intermediate key";
+    INTERMEDIATE_DIR_IN_OUTPUT = "MG0816", Error, "intermediates folder inside the output folder";
 
     // Rule 9: secrets in the topology.
     INLINE_TOKEN = "MG0901", Error, "token written inline";

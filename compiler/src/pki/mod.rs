@@ -312,6 +312,22 @@ impl Stage<'_, '_> {
         };
 
         let root_ca = self.load_root(root);
+        let dir = &topology.ca.intermediate.dir;
+        if let Some(out) = self.req.output_dir
+            && store::is_inside(&dir.resolved, out)
+        {
+            // The output folder is replaced as a whole on every build: intermediates stored
+            // inside it would be wiped and issued anew each time.
+            self.push(
+                Diagnostic::new(
+                    codes::INTERMEDIATE_DIR_IN_OUTPUT,
+                    format!("the intermediates folder `{}` is inside the output folder `{}`", dir.written, out.display()),
+                )
+                .primary(dir.span, "inside the output folder")
+                .help("every build replaces the output folder, so intermediates stored there would be reissued each time; point `intermediate dir=` elsewhere, or build into another folder"),
+            );
+            return None;
+        }
 
         let mut clusters: BTreeSet<&str> = self.req.primaries.iter().copied().collect();
         clusters.extend(renew.iter().copied());

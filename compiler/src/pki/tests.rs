@@ -369,11 +369,22 @@ fn root_key_inside_output_folder() {
     // The output folder does not exist; `..` is resolved by text.
     let out = fx.path("not-yet/../pki");
     let result = fx.run_with(&["east"], IssueMode::ReadOnly, Some(&out));
-    expect(&result, &[codes::ROOT_KEY_IN_OUTPUT]);
+    expect(&result, &[codes::ROOT_KEY_IN_OUTPUT, codes::INTERMEDIATE_DIR_IN_OUTPUT]);
     assert_eq!(result.1[0].primary_span(), Some(fx.topology.ca.root.as_ref().unwrap().key.span));
     // A sibling folder, even one that does not exist yet, is fine.
     let out = fx.path("out/new");
     expect(&fx.run_with(&["east"], IssueMode::ReadOnly, Some(&out)), &[]);
+}
+
+#[test]
+fn intermediates_folder_inside_output_folder() {
+    let mut fx = Fixture::new();
+    fx.write_root(&good_root());
+    let out = fx.topology.ca.intermediate.dir.resolved.clone();
+    let result = fx.run_with(&["east"], IssueMode::IssueMissing, Some(&out));
+    expect(&result, &[codes::INTERMEDIATE_DIR_IN_OUTPUT]);
+    assert_eq!(result.1[0].primary_span(), Some(fx.topology.ca.intermediate.dir.span));
+    assert!(!out.join("east").exists(), "nothing is issued into a folder the build would wipe");
 }
 
 #[test]

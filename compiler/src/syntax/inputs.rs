@@ -5,13 +5,14 @@
 //! problem inside one is reported against the topology property that names the file, with the
 //! line number in the message. Tokens are kept in [`Secret`], whose `Debug` never shows them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::path::PathBuf;
 
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::io_reason;
+use super::{git, io_reason};
 use crate::diagnostics::{codes, Diagnostic, Diagnostics, Sources, Span};
 use crate::model::{ApiServerSource, FilePath, Sp, TokenSource, Topology};
 
@@ -84,6 +85,10 @@ impl Inputs {
 /// reads; the inputs of the others are never used, so never read).
 pub fn read(topology: &Topology, read: &BTreeSet<&str>, sources: &mut Sources, diags: &mut Diagnostics) -> Inputs {
     let mut inputs = Inputs::default();
+    // Many clusters may share one CA file or kubeconfig: each file is read and parsed once.
+    let mut ca_files: HashMap<PathBuf, Option<String>> = HashMap::new();
+    let mut kubeconfigs: HashMap<PathBuf, Option<Kubeconfig>> = HashMap::new();
+    let mut token_files: Vec<&FilePath> = Vec::new();
     for cluster in &topology.clusters {
         if !read.contains(cluster.name.as_str()) || inputs.clusters.contains_key(cluster.name.as_str()) {
             continue;
@@ -93,14 +98,19 @@ pub fn read(topology: &Topology, read: &BTreeSet<&str>, sources: &mut Sources, d
             let tls_server_name = api.tls_server_name.as_ref().map(|t| t.value.clone());
             found.api_server = match api.source.as_ref() {
                 None => None,
-                Some(ApiServerSource::Direct { url, ca_file }) => read_ca_file(ca_file, sources, diags).map(|ca_pem| ApiEndpoint {
+                Some(ApiServerSource::Direct { url, ca_file }) => ca_files
+                    .entry(ca_file.resolved.clone())
+                    .or_insert_with(|| read_ca_file(ca_file, sources, diags))
+                    .clone()
+                    .map(|ca_pem| ApiEndpoint {
                     server: url.value.clone(),
                     server_span: url.span,
                     ca_pem,
                     tls_server_name,
                 }),
                 Some(ApiServerSource::Kubeconfig { path, context, url }) => {
-                    read_kubeconfig(path, context, diags).map(|from_file| ApiEndpoint {
+                    let config = kubeconfigs.entry(path.resolved.clone()).or_insert_with(|| parse_kubeconfig(path, diags));
+                    config.as_ref().and_then(|config| resolve_context(config, path, context, diags)).map(|from_file| ApiEndpoint {
                         server: url.as_ref().map_or(from_file.server, |u| u.value.clone()),
                         server_span: url.as_ref().map_or(path.span, |u| u.span),
                         ca_pem: from_file.ca_pem,
@@ -112,11 +122,25 @@ pub fn read(topology: &Topology, read: &BTreeSet<&str>, sources: &mut Sources, d
         if let Some(token) = &cluster.reader_token {
             found.token = match &token.source {
                 None => None,
-                Some(TokenSource::File(path)) => read_token_file(path, diags),
+                Some(TokenSource::File(path)) => {
+                    token_files.push(path);
+                    read_token_file(path, diags)
+                }
                 Some(TokenSource::Env(var)) => read_token_env(var, diags),
             };
         }
         inputs.clusters.insert(cluster.name.value.clone(), found);
+    }
+    let existing: Vec<&FilePath> = token_files.into_iter().filter(|p| p.resolved.is_file()).collect();
+    for path in git::tracked(&topology.dir, &existing) {
+        diags.push(
+            Diagnostic::new(codes::TOKEN_TRACKED_BY_GIT, format!("token file {} is tracked by git", path.written))
+                .primary(path.span, "this token is in the repository")
+                .help(format!(
+                    "anyone who can read the repository can read this cluster: `git rm --cached {}`, add it to .gitignore, and rotate the token (the examples' tokens are public test material, so there this is expected)",
+                    path.written
+                )),
+        );
     }
     inputs
 }
@@ -230,7 +254,7 @@ struct FromKubeconfig {
     tls_server_name: Option<String>,
 }
 
-fn read_kubeconfig(path: &FilePath, context: &Sp<String>, diags: &mut Diagnostics) -> Option<FromKubeconfig> {
+fn parse_kubeconfig(path: &FilePath, diags: &mut Diagnostics) -> Option<Kubeconfig> {
     let text = match std::fs::read_to_string(&path.resolved) {
         Ok(text) => text,
         Err(err) => {
@@ -238,8 +262,8 @@ fn read_kubeconfig(path: &FilePath, context: &Sp<String>, diags: &mut Diagnostic
             return None;
         }
     };
-    let config: Kubeconfig = match serde_saphyr::from_str(&text) {
-        Ok(config) => config,
+    match serde_saphyr::from_str(&text) {
+        Ok(config) => Some(config),
         Err(err) => {
             // The parser's own message may quote the file, which holds credentials: say where,
             // not what.
@@ -249,9 +273,12 @@ fn read_kubeconfig(path: &FilePath, context: &Sp<String>, diags: &mut Diagnostic
                     .primary(path.span, "this kubeconfig")
                     .help("check the file with `kubectl --kubeconfig <file> config view`"),
             );
-            return None;
+            None
         }
-    };
+    }
+}
+
+fn resolve_context(config: &Kubeconfig, path: &FilePath, context: &Sp<String>, diags: &mut Diagnostics) -> Option<FromKubeconfig> {
     let Some(ctx) = config.contexts.iter().find(|c| c.name == context.value) else {
         let names: Vec<&str> = config.contexts.iter().map(|c| c.name.as_str()).collect();
         let help = match super::lower::did_you_mean(&context.value, &names) {

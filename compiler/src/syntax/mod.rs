@@ -6,6 +6,7 @@
 //! This stage reads files and nothing else: it writes nothing and judges no semantic rule
 //! (duplicates, references between clusters and the like belong to `check`).
 
+mod git;
 pub mod inputs;
 mod lower;
 

@@ -9,10 +9,12 @@ use crate::diagnostics::{codes, Diagnostic, Diagnostics};
 use crate::model::{self, Address, Cluster, Role, Topology};
 use crate::syntax::inputs::{Inputs, Token};
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Options {
     /// Inputs that exist only once clusters run are left for a second pass instead of failing.
     pub allow_pending: bool,
+    /// The time certificates are judged against.
+    pub now: time::OffsetDateTime,
 }
 
 /// The clusters some primary reads (rule 4): every primary reads every other cluster.
@@ -26,9 +28,11 @@ pub fn read_clusters(topology: &Topology) -> BTreeSet<&str> {
         .collect()
 }
 
-/// The networks clusters sit on (declared networks no cluster uses do not count).
+/// The declared networks clusters sit on (declared networks no cluster uses do not count, and
+/// neither do undeclared ones, which are errors of their own).
 pub fn used_networks(topology: &Topology) -> BTreeSet<&str> {
-    topology.clusters.iter().filter_map(Cluster::network_name).collect()
+    let declared: BTreeSet<&str> = topology.networks.iter().map(|n| n.name.as_str()).collect();
+    topology.clusters.iter().filter_map(Cluster::network_name).filter(|n| declared.contains(n)).collect()
 }
 
 pub fn check(topology: &Topology, inputs: &Inputs, options: Options, diags: &mut Diagnostics) {
@@ -39,6 +43,7 @@ pub fn check(topology: &Topology, inputs: &Inputs, options: Options, diags: &mut
     multi_network(topology, diags);
     primary_remote(topology, options, diags);
     api_servers(topology, inputs, diags);
+    api_server_cas(topology, inputs, options.now, diags);
 }
 
 /// Rule 1: names follow their formats, and no two clusters or networks share one.
@@ -168,8 +173,11 @@ fn networks(topology: &Topology, diags: &mut Diagnostics) {
                 .help(help),
         );
     }
+    // A cluster on an undeclared network is most likely a typo of an unused one, which the
+    // error's "did you mean" already names: no second diagnostic for the same mistake.
+    let typo = topology.clusters.iter().filter_map(Cluster::network_name).any(|n| !declared.contains(&n));
     let used = used_networks(topology);
-    for network in &topology.networks {
+    for network in topology.networks.iter().filter(|_| !typo) {
         if !used.contains(network.name.as_str()) {
             diags.push(
                 Diagnostic::new(codes::UNUSED_NETWORK, format!("network \"{}\" has no cluster", network.name.value))
@@ -434,6 +442,34 @@ fn api_servers(topology: &Topology, inputs: &Inputs, diags: &mut Diagnostics) {
             Ok(_) => {}
         }
     }
+}
+
+/// Rule 7, inside the referenced files: the CA a remote secret trusts is valid now, and a CA.
+fn api_server_cas(topology: &Topology, inputs: &Inputs, now: time::OffsetDateTime, diags: &mut Diagnostics) {
+    for cluster in &topology.clusters {
+        let Some(endpoint) = inputs.cluster(cluster.name.as_str()).and_then(|i| i.api_server.as_ref()) else { continue };
+        let Ok(certificates) = crate::pki::summarize(&endpoint.ca_pem, None, now) else { continue };
+        for certificate in certificates {
+            if certificate.not_after < now || certificate.not_before > now {
+                let (what, when) = if certificate.not_after < now { ("expired", certificate.not_after) } else { ("is not valid until", certificate.not_before) };
+                diags.push(
+                    Diagnostic::new(codes::API_SERVER_CA_NOT_VALID_NOW, format!("the API server CA of \"{}\" {what} {}", cluster.name.value, date(when)))
+                        .primary(endpoint.ca_span, format!("{} {what} {}", certificate.subject, date(when)))
+                        .help("istiod could not verify this API server: use the cluster's current CA (`certificate-authority-data` of a working kubeconfig)"),
+                );
+            } else if !certificate.is_ca {
+                diags.push(
+                    Diagnostic::new(codes::API_SERVER_CA_NOT_CA, format!("the API server CA of \"{}\" is not a CA certificate", cluster.name.value))
+                        .primary(endpoint.ca_span, format!("{} has no CA:true", certificate.subject))
+                        .help("remote secrets should trust the CA that issued the API server's certificate, not the server certificate itself, which changes when it is renewed"),
+                );
+            }
+        }
+    }
+}
+
+fn date(when: time::OffsetDateTime) -> String {
+    format!("{:04}-{:02}-{:02}", when.year(), u8::from(when.month()), when.day())
 }
 
 /// The host of an `https://host[:port][/path]` URL, or what is wrong with it.

@@ -7,14 +7,26 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::diagnostics::machine;
 use crate::diagnostics::render::{human, HumanStyle};
 use crate::driver::{self, BuildOptions, Outcome, Status};
 
 #[derive(Parser)]
 #[command(name = "meshgen", version, about = "Compiles one Istio multi-cluster topology into every manifest each cluster needs")]
 struct Cli {
+    /// How diagnostics are printed: for people (stderr), as one JSON document (stdout), or as
+    /// GitHub Actions annotations (stdout).
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MessageFormat {
+    Human,
+    Json,
+    Github,
 }
 
 #[derive(Subcommand)]
@@ -49,6 +61,34 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Manage the mesh's CA: create the root, show it and the intermediates, renew one.
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PkiCommand {
+    /// Create the root named in `ca { root cert=… key=… }`; an existing root is never overwritten.
+    Init {
+        /// The topology file (KDL).
+        topology: PathBuf,
+    },
+    /// A table of the root and every primary's intermediate: subject, algorithm, expiry,
+    /// fingerprint, and whether it chains to the root.
+    Show {
+        /// The topology file (KDL).
+        topology: PathBuf,
+    },
+    /// Reissue the intermediate of one or more primaries; the next build uses the new one.
+    Renew {
+        /// The topology file (KDL).
+        topology: PathBuf,
+        /// The primary whose intermediate to reissue (repeatable).
+        #[arg(long, required = true)]
+        cluster: Vec<String>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -59,20 +99,32 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
+    let format = cli.message_format;
     match cli.command {
         Command::Build { topology, out, allow_pending, deny_warnings, templates } => {
             let options = BuildOptions { topology, out: out.clone(), allow_pending, deny_warnings, templates, now: time::OffsetDateTime::now_utc() };
             let outcome = driver::build(&options);
-            report(&outcome);
-            if let Some(built) = &outcome.built {
+            report(&outcome, format);
+            if let (Some(built), MessageFormat::Human) = (&outcome.built, format) {
                 println!("built {} clusters, {} files into {}", built.clusters, built.files, out.display());
             }
             exit(&outcome)
         }
+        Command::Pki { command } => {
+            let now = time::OffsetDateTime::now_utc();
+            let outcome = match command {
+                PkiCommand::Init { topology } => driver::ca::init(&topology, now),
+                PkiCommand::Show { topology } => driver::ca::show(&topology, now),
+                PkiCommand::Renew { topology, cluster } => driver::ca::renew(&topology, &cluster, now),
+            };
+            report(&outcome, format);
+            print!("{}", outcome.stdout);
+            exit(&outcome)
+        }
         Command::Check { topologies, allow_pending, deny_warnings } => {
             let outcome = driver::check(&topologies, allow_pending, deny_warnings);
-            report(&outcome);
-            if outcome.status == Status::Ok {
+            report(&outcome, format);
+            if outcome.status == Status::Ok && format == MessageFormat::Human {
                 println!("checked {} topolog{}: no errors", topologies.len(), if topologies.len() == 1 { "y" } else { "ies" });
             }
             exit(&outcome)
@@ -80,8 +132,13 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Diagnostics for people on stderr, then a count.
-fn report(outcome: &Outcome) {
+/// Diagnostics in the chosen format: for people on stderr, then a count; for machines on stdout.
+fn report(outcome: &Outcome, format: MessageFormat) {
+    match format {
+        MessageFormat::Human => {}
+        MessageFormat::Json => return print!("{}", machine::json(&outcome.diagnostics, &outcome.sources)),
+        MessageFormat::Github => return print!("{}", machine::github(&outcome.diagnostics, &outcome.sources)),
+    }
     let stderr = std::io::stderr();
     let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100);

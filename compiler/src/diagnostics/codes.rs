@@ -84,6 +84,8 @@ registry! {
     KUBECONFIG_CONTEXT_NOT_FOUND = "MG0706", Error, "context not found in kubeconfig";
     KUBECONFIG_INCOMPLETE = "MG0707", Error, "kubeconfig context lacks server or CA";
     INVALID_TLS_SERVER_NAME = "MG0708", Error, "invalid tls-server-name";
+    API_SERVER_CA_NOT_VALID_NOW = "MG0709", Error, "API server CA expired or not yet valid";
+    API_SERVER_CA_NOT_CA = "MG0710", Warning, "API server CA is not a CA certificate";
 
     // Rule 8: the CA.
     CA_ROOT_MISSING = "MG0801", Error, "plug-in CA without a root";

@@ -13,7 +13,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use super::{git, io_reason};
-use crate::diagnostics::{codes, Diagnostic, Diagnostics, Sources, Span};
+use crate::diagnostics::{codes, Diagnostic, Diagnostics, FileId, Sources, Span};
 use crate::model::{ApiServerSource, FilePath, Sp, TokenSource, Topology};
 
 /// A credential: never printed, never logged.
@@ -44,6 +44,8 @@ pub struct ApiEndpoint {
     pub server_span: Span,
     /// The API server's CA certificates, PEM, each block ending in a newline.
     pub ca_pem: String,
+    /// Where the CA was read: its first block in a CA file, or the kubeconfig's context.
+    pub ca_span: Span,
     pub tls_server_name: Option<String>,
 }
 
@@ -86,8 +88,8 @@ impl Inputs {
 pub fn read(topology: &Topology, read: &BTreeSet<&str>, sources: &mut Sources, diags: &mut Diagnostics) -> Inputs {
     let mut inputs = Inputs::default();
     // Many clusters may share one CA file or kubeconfig: each file is read and parsed once.
-    let mut ca_files: HashMap<PathBuf, Option<String>> = HashMap::new();
-    let mut kubeconfigs: HashMap<PathBuf, Option<Kubeconfig>> = HashMap::new();
+    let mut ca_files: HashMap<PathBuf, Option<(String, Span)>> = HashMap::new();
+    let mut kubeconfigs: HashMap<PathBuf, Option<(Kubeconfig, FileId)>> = HashMap::new();
     let mut token_files: Vec<&FilePath> = Vec::new();
     for cluster in &topology.clusters {
         if !read.contains(cluster.name.as_str()) || inputs.clusters.contains_key(cluster.name.as_str()) {
@@ -102,18 +104,20 @@ pub fn read(topology: &Topology, read: &BTreeSet<&str>, sources: &mut Sources, d
                     .entry(ca_file.resolved.clone())
                     .or_insert_with(|| read_ca_file(ca_file, sources, diags))
                     .clone()
-                    .map(|ca_pem| ApiEndpoint {
+                    .map(|(ca_pem, ca_span)| ApiEndpoint {
                     server: url.value.clone(),
                     server_span: url.span,
                     ca_pem,
+                    ca_span,
                     tls_server_name,
                 }),
                 Some(ApiServerSource::Kubeconfig { path, context, url }) => {
-                    let config = kubeconfigs.entry(path.resolved.clone()).or_insert_with(|| parse_kubeconfig(path, diags));
-                    config.as_ref().and_then(|config| resolve_context(config, path, context, diags)).map(|from_file| ApiEndpoint {
+                    let config = kubeconfigs.entry(path.resolved.clone()).or_insert_with(|| parse_kubeconfig(path, sources, diags));
+                    config.as_ref().and_then(|(config, file)| resolve_context(config, *file, sources, path, context, diags)).map(|from_file| ApiEndpoint {
                         server: url.as_ref().map_or(from_file.server, |u| u.value.clone()),
                         server_span: url.as_ref().map_or(path.span, |u| u.span),
                         ca_pem: from_file.ca_pem,
+                        ca_span: context.span,
                         tls_server_name: tls_server_name.or(from_file.tls_server_name),
                     })
                 }
@@ -145,7 +149,7 @@ pub fn read(topology: &Topology, read: &BTreeSet<&str>, sources: &mut Sources, d
     inputs
 }
 
-fn read_ca_file(path: &FilePath, sources: &mut Sources, diags: &mut Diagnostics) -> Option<String> {
+fn read_ca_file(path: &FilePath, sources: &mut Sources, diags: &mut Diagnostics) -> Option<(String, Span)> {
     let text = match std::fs::read_to_string(&path.resolved) {
         Ok(text) => text,
         Err(err) => {
@@ -155,7 +159,12 @@ fn read_ca_file(path: &FilePath, sources: &mut Sources, diags: &mut Diagnostics)
     };
     let file = sources.add(path.resolved.clone(), path.written.clone(), text);
     match certificate_blocks(sources.text(file)) {
-        Ok(pem) => Some(pem),
+        Ok(pem) => {
+            let text = sources.text(file);
+            let start = text.find("-----BEGIN CERTIFICATE-----").unwrap_or(0);
+            let end = text[start..].find("-----END CERTIFICATE-----").map_or(text.len(), |e| start + e + "-----END CERTIFICATE-----".len());
+            Some((pem, Span::new(file, start, end - start)))
+        }
         Err(problem) => {
             let span = Span::new(file, problem.offset, problem.len);
             diags.push(
@@ -254,7 +263,9 @@ struct FromKubeconfig {
     tls_server_name: Option<String>,
 }
 
-fn parse_kubeconfig(path: &FilePath, diags: &mut Diagnostics) -> Option<Kubeconfig> {
+/// Reads a kubeconfig into `sources` with its `users` section masked (it holds credentials), so
+/// that diagnostics can point into the file without ever showing a secret.
+fn parse_kubeconfig(path: &FilePath, sources: &mut Sources, diags: &mut Diagnostics) -> Option<(Kubeconfig, FileId)> {
     let text = match std::fs::read_to_string(&path.resolved) {
         Ok(text) => text,
         Err(err) => {
@@ -262,15 +273,21 @@ fn parse_kubeconfig(path: &FilePath, diags: &mut Diagnostics) -> Option<Kubeconf
             return None;
         }
     };
-    match serde_saphyr::from_str(&text) {
-        Ok(config) => Some(config),
+    let parsed = serde_saphyr::from_str::<Kubeconfig>(&text);
+    let file = sources.add(path.resolved.clone(), path.written.clone(), text);
+    for range in credential_ranges(sources.text(file)) {
+        sources.mark_secret(Span::new(file, range.start, range.len()));
+    }
+    match parsed {
+        Ok(config) => Some((config, file)),
         Err(err) => {
             // The parser's own message may quote the file, which holds credentials: say where,
             // not what.
-            let at = yaml_error_line(&err.to_string()).map(|line| format!(" (line {line})")).unwrap_or_default();
+            let line = yaml_error_line(&err.to_string()).unwrap_or(1);
             diags.push(
-                Diagnostic::new(codes::INVALID_KUBECONFIG, format!("{} is not a valid kubeconfig{at}", path.written))
-                    .primary(path.span, "this kubeconfig")
+                Diagnostic::new(codes::INVALID_KUBECONFIG, format!("{} is not a valid kubeconfig (line {line})", path.written))
+                    .primary(line_span(sources, file, line), "the YAML breaks here")
+                    .secondary(path.span, "referenced here")
                     .help("check the file with `kubectl --kubeconfig <file> config view`"),
             );
             None
@@ -278,7 +295,68 @@ fn parse_kubeconfig(path: &FilePath, diags: &mut Diagnostics) -> Option<Kubeconf
     }
 }
 
-fn resolve_context(config: &Kubeconfig, path: &FilePath, context: &Sp<String>, diags: &mut Diagnostics) -> Option<FromKubeconfig> {
+/// The byte ranges of a kubeconfig's `users` section after its key: every credential lives there.
+fn credential_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut offset = 0;
+    let mut inside: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        // A top-level key starts at column 0; list items of a section may too (`- name: …`).
+        let top_level_key = line.starts_with(|c: char| c.is_ascii_alphabetic());
+        if top_level_key {
+            if let Some(start) = inside.take() {
+                ranges.push(start..offset);
+            }
+            if line.starts_with("users:") {
+                inside = Some(offset + "users:".len());
+            }
+        }
+        offset += line.len();
+    }
+    if let Some(start) = inside {
+        ranges.push(start..text.len());
+    }
+    // Keep line breaks so that line numbers of the rest of the file stay right.
+    ranges
+        .into_iter()
+        .flat_map(|r| {
+            let mut pieces = Vec::new();
+            let mut start = r.start;
+            for (i, b) in text.as_bytes()[r.clone()].iter().enumerate() {
+                if *b == b'\n' {
+                    if r.start + i > start {
+                        pieces.push(start..r.start + i);
+                    }
+                    start = r.start + i + 1;
+                }
+            }
+            if r.end > start {
+                pieces.push(start..r.end);
+            }
+            pieces
+        })
+        .collect()
+}
+
+/// The span of a whole 1-based line.
+fn line_span(sources: &Sources, file: FileId, line: usize) -> Span {
+    let text = sources.text(file);
+    let start = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum::<usize>().min(text.len());
+    let len = text[start..].find('\n').unwrap_or(text.len() - start);
+    Span::new(file, start, len)
+}
+
+/// The span of the first occurrence of `needle` at or after `after`, or of the file's first line.
+fn find_span(sources: &Sources, file: FileId, needle: &str, after: usize) -> Span {
+    let text = sources.text(file);
+    match text.get(after..).and_then(|rest| rest.find(needle)) {
+        Some(at) => Span::new(file, after + at, needle.len()),
+        None => line_span(sources, file, 1),
+    }
+}
+
+fn resolve_context(config: &Kubeconfig, file: FileId, sources: &Sources, path: &FilePath, context: &Sp<String>, diags: &mut Diagnostics) -> Option<FromKubeconfig> {
+    let contexts_at = find_span(sources, file, "contexts:", 0);
     let Some(ctx) = config.contexts.iter().find(|c| c.name == context.value) else {
         let names: Vec<&str> = config.contexts.iter().map(|c| c.name.as_str()).collect();
         let help = match super::lower::did_you_mean(&context.value, &names) {
@@ -289,15 +367,17 @@ fn resolve_context(config: &Kubeconfig, path: &FilePath, context: &Sp<String>, d
         diags.push(
             Diagnostic::new(codes::KUBECONFIG_CONTEXT_NOT_FOUND, format!("{} has no context \"{}\"", path.written, context.value))
                 .primary(context.span, "no such context")
-                .secondary(path.span, "in this kubeconfig")
+                .secondary(contexts_at, "the contexts this kubeconfig defines")
                 .help(help),
         );
         return None;
     };
+    let context_at = find_span(sources, file, &context.value, contexts_at.offset);
     let incomplete = |what: String| {
         Diagnostic::new(codes::KUBECONFIG_INCOMPLETE, format!("context \"{}\" of {} {what}", context.value, path.written))
             .primary(context.span, "this context")
-            .secondary(path.span, "in this kubeconfig")
+            .secondary(context_at, "defined here")
+            .help("give the context's cluster a `server` and its CA (`certificate-authority-data`), as `kubectl config view --raw` shows them")
     };
     let Some(cluster) = config.clusters.iter().find(|c| c.name == ctx.context.cluster) else {
         diags.push(incomplete(format!("names cluster \"{}\", which the file does not define", ctx.context.cluster)));
@@ -392,6 +472,19 @@ fn unreadable(path: &FilePath, err: &std::io::Error, what: &str) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubeconfig_credentials_are_found_line_by_line() {
+        let text = "apiVersion: v1\nusers:\n- name: a\n  user:\n    token: abc\ncontexts:\n- name: c\n";
+        let masked: String = {
+            let mut bytes = text.as_bytes().to_vec();
+            for range in credential_ranges(text) {
+                bytes[range].fill(b'*');
+            }
+            String::from_utf8(bytes).unwrap()
+        };
+        assert_eq!(masked, "apiVersion: v1\nusers:\n*********\n*******\n**************\ncontexts:\n- name: c\n");
+    }
 
     #[test]
     fn secret_debug_hides_the_value() {

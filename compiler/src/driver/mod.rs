@@ -2,6 +2,9 @@
 //! front end and checks when they found errors (so every error of the input is reported, and no
 //! file is written), after pki when the CA is wrong, and otherwise through to emit.
 //! It holds no rule and decides nothing about output; it only connects the stages.
+//! `ca` runs the `meshgen pki` commands.
+
+pub mod ca;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,11 +28,14 @@ pub enum Status {
     Failed,
 }
 
-/// What a command produced: diagnostics in source order, the files they point into, and a status.
+/// What a command produced: diagnostics in source order, the files they point into, a status,
+/// and what it prints on stdout.
 pub struct Outcome {
     pub sources: Sources,
     pub diagnostics: Vec<Diagnostic>,
     pub status: Status,
+    /// The command's result for stdout (a table, a stream); empty for most commands.
+    pub stdout: String,
     /// What was built, for the summary line.
     pub built: Option<Built>,
 }
@@ -53,15 +59,15 @@ pub struct BuildOptions {
 }
 
 /// The front end shared by every command: read, lower, read inputs, check.
-fn front(path: &Path, allow_pending: bool, sources: &mut Sources, diags: &mut Diagnostics) -> Option<(Topology, Inputs)> {
+pub(crate) fn front(path: &Path, allow_pending: bool, now: time::OffsetDateTime, sources: &mut Sources, diags: &mut Diagnostics) -> Option<(Topology, Inputs)> {
     let topology = syntax::load(path, sources, diags)?;
     let read = check::read_clusters(&topology);
     let inputs = syntax::inputs::read(&topology, &read, sources, diags);
-    check::check(&topology, &inputs, check::Options { allow_pending }, diags);
+    check::check(&topology, &inputs, check::Options { allow_pending, now }, diags);
     Some((topology, inputs))
 }
 
-fn finish(sources: Sources, mut diags: Diagnostics, deny_warnings: bool, failed: bool, built: Option<Built>) -> Outcome {
+pub(crate) fn finish(sources: Sources, mut diags: Diagnostics, deny_warnings: bool, failed: bool, built: Option<Built>) -> Outcome {
     if deny_warnings {
         diags.deny_warnings();
     }
@@ -73,7 +79,7 @@ fn finish(sources: Sources, mut diags: Diagnostics, deny_warnings: bool, failed:
         Status::Ok
     };
     let built = if status == Status::Ok { built } else { None };
-    Outcome { sources, diagnostics: diags.into_sorted(), status, built }
+    Outcome { sources, diagnostics: diags.into_sorted(), status, stdout: String::new(), built }
 }
 
 /// `meshgen build`: compile a topology and write its output tree.
@@ -109,7 +115,7 @@ enum Compiled {
 
 /// Everything of a build but writing: front end, pki, plan, render.
 fn compile(options: &BuildOptions, sources: &mut Sources, diags: &mut Diagnostics) -> Compiled {
-    let Some((topology, inputs)) = front(&options.topology, options.allow_pending, sources, diags) else {
+    let Some((topology, inputs)) = front(&options.topology, options.allow_pending, options.now, sources, diags) else {
         return if diags.iter().any(|d| d.code == crate::diagnostics::codes::TOPOLOGY_UNREADABLE) { Compiled::Unreadable } else { Compiled::Stopped };
     };
     if diags.has_errors() {
@@ -140,17 +146,18 @@ fn compile(options: &BuildOptions, sources: &mut Sources, diags: &mut Diagnostic
 
 /// `meshgen check`: the front end and checks of each topology; writes nothing.
 pub fn check(paths: &[PathBuf], allow_pending: bool, deny_warnings: bool) -> Outcome {
+    let now = time::OffsetDateTime::now_utc();
     let mut sources = Sources::new();
     let mut diags = Diagnostics::new();
     let mut unreadable = false;
     for path in paths {
-        let Some((topology, _)) = front(path, allow_pending, &mut sources, &mut diags) else {
+        let Some((topology, _)) = front(path, allow_pending, now, &mut sources, &mut diags) else {
             unreadable |= diags.iter().any(|d| d.code == crate::diagnostics::codes::TOPOLOGY_UNREADABLE);
             continue;
         };
         // The CA is judged too (rule 8), without issuing anything.
         let primaries: Vec<&str> = topology.clusters.iter().filter(|c| c.is_primary()).map(|c| c.name.as_str()).collect();
-        let request = PkiRequest { topology: &topology, primaries, output_dir: None, now: time::OffsetDateTime::now_utc(), mode: IssueMode::ReadOnly };
+        let request = PkiRequest { topology: &topology, primaries, output_dir: None, now, mode: IssueMode::ReadOnly };
         pki::prepare(&request, &mut sources, &mut diags);
     }
     finish(sources, diags, deny_warnings, unreadable, None)

@@ -262,7 +262,10 @@ fn readers(topology: &Topology, inputs: &Inputs, options: Options, diags: &mut D
                 diags.push(
                     Diagnostic::new(codes::MISSING_READER_TOKEN, format!("cluster \"{id}\" is read by {} but has no `reader-token`", readers_of(topology, id)))
                         .primary(cluster.name.span, "needs `reader-token`")
-                        .help(format!("add `reader-token file=\"tokens/{id}.token\"`; meshgen emits the token Secret, and {}", fetch_token_command(topology, cluster))),
+                        .help(format!(
+                            "add `reader-token file=\"tokens/{id}.token\"`; meshgen emits the token Secret for this cluster, and once it is applied `{} > tokens/{id}.token` fetches the token",
+                            fetch_token_command(topology, cluster)
+                        )),
                 );
             }
             let pending = inputs.cluster(id).and_then(|i| i.token.as_ref()) == Some(&Token::Pending);

@@ -61,6 +61,11 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Explain a diagnostic code, with an example of the mistake and its fix.
+    Explain {
+        /// A code such as MG0106.
+        code: String,
+    },
     /// Manage the mesh's CA: create the root, show it and the intermediates, renew one.
     Pki {
         #[command(subcommand)]
@@ -110,6 +115,21 @@ pub fn main() -> ExitCode {
             }
             exit(&outcome)
         }
+        Command::Explain { code } => match crate::diagnostics::codes::lookup(&code).and_then(crate::diagnostics::explain::explanation) {
+            Some(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                let ids: Vec<&str> = crate::diagnostics::codes::ALL.iter().map(|c| c.id).collect();
+                let hint = match crate::syntax::did_you_mean(&code.to_ascii_uppercase(), &ids) {
+                    Some(id) => format!("; did you mean {id}?"),
+                    None => format!("; codes run from {} to {}", ids[0], ids[ids.len() - 1]),
+                };
+                eprintln!("error: no diagnostic code {code}{hint}");
+                ExitCode::from(2)
+            }
+        },
         Command::Pki { command } => {
             let now = time::OffsetDateTime::now_utc();
             let outcome = match command {

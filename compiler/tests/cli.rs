@@ -190,3 +190,17 @@ fn intermediates_and_the_root_key_may_not_live_in_the_output_folder() {
     assert!(err.contains("MG0811") && err.contains("MG0816"), "{err}");
     assert!(dir.join("pki/clusters/primary-1/ca-key.pem").is_file(), "nothing was replaced");
 }
+
+#[test]
+fn explain_prints_the_books_section_for_a_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = meshgen(&["explain", "mg0106"], tmp.path());
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.starts_with("## MG0106: cluster declared twice\n"), "{text}");
+    assert!(text.contains("```kdl"), "with an example: {text}");
+    assert!(!text.contains("## MG0107"), "only that code: {text}");
+    let unknown = meshgen(&["explain", "MG0160"], tmp.path());
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("no diagnostic code MG0160; did you mean"), "{}", stderr(&unknown));
+}

@@ -104,6 +104,10 @@ registry! {
     CA_WRITE_FAILED = "MG0814", Error, "intermediate cannot be stored";
     INTERMEDIATE_SHARED_KEY = "MG0815", Error, "two clusters share one intermediate key";
     INTERMEDIATE_DIR_IN_OUTPUT = "MG0816", Error, "intermediates folder inside the output folder";
+    CA_EXTERNAL = "MG0817", Error, "pki command on an external CA";
+    ROOT_EXISTS = "MG0818", Error, "root already exists";
+    ROOT_WRITE_FAILED = "MG0819", Error, "root cannot be created";
+    NOT_A_PRIMARY = "MG0820", Error, "cluster to renew is not a primary";
 
     // Rule 9: secrets in the topology.
     INLINE_TOKEN = "MG0901", Error, "token written inline";

@@ -10,6 +10,7 @@
 //! rendered snippet shows asterisks in its place.
 
 pub mod codes;
+pub mod explain;
 pub mod machine;
 pub mod render;
 

@@ -61,8 +61,7 @@ pub struct BuildOptions {
 /// The front end shared by every command: read, lower, read inputs, check.
 pub(crate) fn front(path: &Path, allow_pending: bool, now: time::OffsetDateTime, sources: &mut Sources, diags: &mut Diagnostics) -> Option<(Topology, Inputs)> {
     let topology = syntax::load(path, sources, diags)?;
-    let read = check::read_clusters(&topology);
-    let inputs = syntax::inputs::read(&topology, &read, sources, diags);
+    let inputs = syntax::inputs::read(&topology, sources, diags);
     check::check(&topology, &inputs, check::Options { allow_pending, now }, diags);
     Some((topology, inputs))
 }
@@ -142,6 +141,20 @@ fn compile(options: &BuildOptions, sources: &mut Sources, diags: &mut Diagnostic
         Some(rendered) => Compiled::Done(rendered),
         None => Compiled::Stopped,
     }
+}
+
+/// The front end and checks over topology text already in memory, with referenced files
+/// resolved against `dir`: what the fuzz target drives. Writes nothing.
+pub fn check_source(file_name: &str, text: String, dir: &Path) -> Outcome {
+    let now = time::OffsetDateTime::now_utc();
+    let mut sources = Sources::new();
+    let mut diags = Diagnostics::new();
+    let file = sources.add(dir.join(file_name), file_name.to_string(), text);
+    if let Some(topology) = syntax::parse(file, file_name.to_string(), dir.to_path_buf(), &mut sources, &mut diags) {
+        let inputs = syntax::inputs::read(&topology, &mut sources, &mut diags);
+        check::check(&topology, &inputs, check::Options { allow_pending: false, now }, &mut diags);
+    }
+    finish(sources, diags, false, false, None)
 }
 
 /// `meshgen check`: the front end and checks of each topology; writes nothing.

@@ -233,6 +233,87 @@ fn parse_all(text: &str) -> Result<Vec<Cert>, PkiError> {
     Ok(certs)
 }
 
+/// Where a cluster's intermediate is stored: the folder, and the folder as the topology spells
+/// it (for messages). Pure: nothing is read.
+pub fn intermediate_folder(topology: &Topology, cluster: &str) -> (PathBuf, String) {
+    let dir = &topology.ca.intermediate.dir;
+    let written = dir.written.trim_end_matches('/');
+    let written = if written.is_empty() { cluster.to_string() } else { format!("{written}/{cluster}") };
+    (dir.resolved.join(cluster), written)
+}
+
+/// Whether anything is at `path` (`meshgen pki init` never overwrites). An error other than
+/// "not found" counts as present, so nothing is written over a file that cannot be inspected.
+pub fn exists(path: &Path) -> bool {
+    present(path)
+}
+
+/// A certificate file as `meshgen pki show` finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoredCert {
+    /// No file (for an intermediate: neither `ca-cert.pem` nor `ca-key.pem`).
+    Missing,
+    /// An intermediate whose `ca-key.pem` exists without its `ca-cert.pem`.
+    KeyOnly,
+    /// The file exists but holds no certificate meshgen can read.
+    Unreadable(PkiError),
+    /// Every certificate of the file, in order (istiod uses the first of `ca-cert.pem`).
+    Found(Vec<CertSummary>),
+}
+
+/// The root and stored intermediates of a plug-in CA, for `meshgen pki show`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inventory {
+    pub root: StoredCert,
+    /// In the order of `clusters` given to [`inventory`].
+    pub intermediates: Vec<(String, StoredCert)>,
+}
+
+/// Reads the root certificate and each cluster's stored `ca-cert.pem`, and summarizes them, the
+/// intermediates against the root. Only certificate files are read, never a key (a key's
+/// presence is only looked up). Reports nothing: [`prepare`] in [`IssueMode::ReadOnly`] says
+/// what is wrong. `None` when the topology has no root (external mode, or no `root` node).
+pub fn inventory(topology: &Topology, clusters: &[&str], now: OffsetDateTime) -> Option<Inventory> {
+    if topology.ca.mode == CaMode::External {
+        return None;
+    }
+    let root = topology.ca.root.as_ref()?;
+    let (root, root_pem) = match read_certificates(&root.cert.resolved) {
+        Ok(Some(text)) => match summarize(&text, Some(&text), now) {
+            Ok(summaries) => (StoredCert::Found(summaries), Some(text)),
+            Err(e) => (StoredCert::Unreadable(e), None),
+        },
+        Ok(None) => (StoredCert::Missing, None),
+        Err(e) => (StoredCert::Unreadable(e), None),
+    };
+    let intermediates = clusters
+        .iter()
+        .map(|&cluster| {
+            let (folder, _) = intermediate_folder(topology, cluster);
+            let state = match read_certificates(&folder.join("ca-cert.pem")) {
+                Ok(Some(text)) => match summarize(&text, root_pem.as_deref(), now) {
+                    Ok(summaries) => StoredCert::Found(summaries),
+                    Err(e) => StoredCert::Unreadable(e),
+                },
+                Ok(None) if present(&folder.join("ca-key.pem")) => StoredCert::KeyOnly,
+                Ok(None) => StoredCert::Missing,
+                Err(e) => StoredCert::Unreadable(e),
+            };
+            (cluster.to_string(), state)
+        })
+        .collect();
+    Some(Inventory { root, intermediates })
+}
+
+/// The text of a certificate file; `None` when there is none.
+fn read_certificates(path: &Path) -> Result<Option<String>, PkiError> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| PkiError("not PEM text".into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(PkiError(format!("cannot be read: {e}"))),
+    }
+}
+
 /// The root as loaded: every certificate of the root file, which of them the key belongs to,
 /// and the key.
 struct RootCa {
@@ -539,10 +620,7 @@ impl Stage<'_, '_> {
     }
 
     fn folder(&self, cluster: &str) -> (PathBuf, String) {
-        let dir = &self.topology().ca.intermediate.dir;
-        let written = dir.written.trim_end_matches('/');
-        let written = if written.is_empty() { cluster.to_string() } else { format!("{written}/{cluster}") };
-        (dir.resolved.join(cluster), written)
+        intermediate_folder(self.topology(), cluster)
     }
 
     /// Looks for, reads and verifies a cluster's stored intermediate.

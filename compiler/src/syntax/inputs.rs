@@ -5,7 +5,7 @@
 //! problem inside one is reported against the topology property that names the file, with the
 //! line number in the message. Tokens are kept in [`Secret`], whose `Debug` never shows them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -83,16 +83,16 @@ impl Inputs {
     }
 }
 
-/// Reads the API server and token inputs of every cluster in `read` (the clusters some primary
-/// reads; the inputs of the others are never used, so never read).
-pub fn read(topology: &Topology, read: &BTreeSet<&str>, sources: &mut Sources, diags: &mut Diagnostics) -> Inputs {
+/// Reads the API server and token inputs of every cluster. A cluster no primary reads has its
+/// files read too: rule 7 wants every referenced file to exist and parse, used or not.
+pub fn read(topology: &Topology, sources: &mut Sources, diags: &mut Diagnostics) -> Inputs {
     let mut inputs = Inputs::default();
     // Many clusters may share one CA file or kubeconfig: each file is read and parsed once.
     let mut ca_files: HashMap<PathBuf, Option<(String, Span)>> = HashMap::new();
     let mut kubeconfigs: HashMap<PathBuf, Option<(Kubeconfig, FileId)>> = HashMap::new();
     let mut token_files: Vec<&FilePath> = Vec::new();
     for cluster in &topology.clusters {
-        if !read.contains(cluster.name.as_str()) || inputs.clusters.contains_key(cluster.name.as_str()) {
+        if inputs.clusters.contains_key(cluster.name.as_str()) {
             continue;
         }
         let mut found = ClusterInputs::default();

@@ -681,8 +681,8 @@ pub fn did_you_mean<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
     known
         .iter()
-        .map(|k| (strsim::damerau_levenshtein(&lower, k), *k))
-        .filter(|(distance, k)| *distance <= (k.len() / 3).max(1) || k.starts_with(&lower) && lower.len() >= 3)
+        .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_ascii_lowercase()), *k))
+        .filter(|(distance, k)| *distance <= (k.len() / 3).max(1) || k.to_ascii_lowercase().starts_with(&lower) && lower.len() >= 3)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, k)| k)
 }

@@ -43,8 +43,14 @@ pub fn example_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
+/// Runs the binary as a user would from `cwd`; stderr is not a terminal, so there is no colour,
+/// and the report is wide enough that no help line wraps.
 pub fn meshgen(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meshgen")).args(args).current_dir(cwd).env_remove("NO_COLOR").env("COLUMNS", "400").output().unwrap()
+    meshgen_columns(args, cwd, 400)
+}
+
+pub fn meshgen_columns(args: &[&str], cwd: &Path, columns: usize) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshgen")).args(args).current_dir(cwd).env_remove("NO_COLOR").env("COLUMNS", columns.to_string()).output().unwrap()
 }
 
 pub fn stderr(output: &Output) -> String {

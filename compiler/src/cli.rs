@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::diagnostics::machine;
 use crate::diagnostics::render::{human, HumanStyle};
-use crate::driver::{self, BuildOptions, Outcome, Status};
+use crate::driver::{self, BuildMode, BuildOptions, Outcome, Status};
 
 #[derive(Parser)]
 #[command(name = "meshgen", version, about = "Compiles one Istio multi-cluster topology into every manifest each cluster needs")]
@@ -38,6 +38,17 @@ enum Command {
         /// The output folder; replaced as a whole, atomically.
         #[arg(short, long, default_value = "out")]
         out: PathBuf,
+        /// Compare with the output folder instead of writing: exit 0 when identical, 1 with a
+        /// list of added, removed and changed files and their diffs (Secret values redacted).
+        #[arg(long, conflicts_with = "stdout")]
+        check: bool,
+        /// Print one cluster's manifests (what `kubectl apply -k OUT/CLUSTER` applies) as one
+        /// YAML stream on stdout, writing nothing: an Argo CD config management plugin's `generate`.
+        #[arg(long, requires = "cluster")]
+        stdout: bool,
+        /// The cluster `--stdout` prints.
+        #[arg(long, requires = "stdout", value_name = "CLUSTER")]
+        cluster: Option<String>,
         /// Build what can be built when a reader token or gateway address does not exist yet,
         /// leaving out (and listing) the objects that need it.
         #[arg(long)]
@@ -61,6 +72,9 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Terraform's `external` data source: a JSON query on stdin (topology, and optionally
+    /// cluster, out, tokens, addresses), a JSON object of strings on stdout.
+    Terraform,
     /// Explain a diagnostic code, with an example of the mistake and its fix.
     Explain {
         /// A code such as MG0106.
@@ -106,14 +120,57 @@ pub fn main() -> ExitCode {
     };
     let format = cli.message_format;
     match cli.command {
-        Command::Build { topology, out, allow_pending, deny_warnings, templates } => {
-            let options = BuildOptions { topology, out: out.clone(), allow_pending, deny_warnings, templates, now: time::OffsetDateTime::now_utc() };
+        Command::Build { topology, out, check, stdout, cluster, allow_pending, deny_warnings, templates } => {
+            let mode = match (check, stdout, cluster) {
+                (true, _, _) => BuildMode::Check,
+                (_, true, Some(cluster)) => BuildMode::Stdout { cluster },
+                _ => BuildMode::Write,
+            };
+            let options = BuildOptions {
+                topology,
+                out: out.clone(),
+                mode,
+                allow_pending,
+                deny_warnings,
+                templates,
+                now: time::OffsetDateTime::now_utc(),
+                runtime: Default::default(),
+            };
             let outcome = driver::build(&options);
-            report(&outcome, format);
-            if let (Some(built), MessageFormat::Human) = (&outcome.built, format) {
+            // stdout carries one thing: the stream, the JSON document, or the drift report.
+            match (&options.mode, format) {
+                (BuildMode::Stdout { .. }, MessageFormat::Human) => report(&outcome, format),
+                (BuildMode::Stdout { .. }, _) => eprint!("{}", machine_report(&outcome, format)),
+                (BuildMode::Check, MessageFormat::Json | MessageFormat::Github) => {
+                    report(&outcome, format);
+                    eprint!("{}", outcome.stdout);
+                }
+                _ => report(&outcome, format),
+            }
+            if !(options.mode == BuildMode::Check && format != MessageFormat::Human) {
+                print!("{}", outcome.stdout);
+            }
+            if let (Some(built), MessageFormat::Human, BuildMode::Write) = (&outcome.built, format, &options.mode) {
                 println!("built {} clusters, {} files into {}", built.clusters, built.files, out.display());
             }
             exit(&outcome)
+        }
+        Command::Terraform => {
+            let mut query = String::new();
+            if let Err(err) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut query) {
+                eprintln!("meshgen terraform: cannot read the query on stdin: {err}");
+                return ExitCode::from(1);
+            }
+            match driver::terraform::run(&query, time::OffsetDateTime::now_utc()) {
+                Ok(result) => {
+                    println!("{result}");
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("meshgen terraform: {message}");
+                    ExitCode::from(1)
+                }
+            }
         }
         Command::Explain { code } => match crate::diagnostics::codes::lookup(&code).and_then(crate::diagnostics::explain::explanation) {
             Some(text) => {
@@ -138,7 +195,11 @@ pub fn main() -> ExitCode {
                 PkiCommand::Renew { topology, cluster } => driver::ca::renew(&topology, &cluster, now),
             };
             report(&outcome, format);
-            print!("{}", outcome.stdout);
+            // stdout carries one thing: the table or summary, or the machine-readable document.
+            match format {
+                MessageFormat::Human => print!("{}", outcome.stdout),
+                MessageFormat::Json | MessageFormat::Github => eprint!("{}", outcome.stdout),
+            }
             exit(&outcome)
         }
         Command::Check { topologies, allow_pending, deny_warnings } => {
@@ -154,10 +215,8 @@ pub fn main() -> ExitCode {
 
 /// Diagnostics in the chosen format: for people on stderr, then a count; for machines on stdout.
 fn report(outcome: &Outcome, format: MessageFormat) {
-    match format {
-        MessageFormat::Human => {}
-        MessageFormat::Json => return print!("{}", machine::json(&outcome.diagnostics, &outcome.sources)),
-        MessageFormat::Github => return print!("{}", machine::github(&outcome.diagnostics, &outcome.sources)),
+    if format != MessageFormat::Human {
+        return print!("{}", machine_report(outcome, format));
     }
     let stderr = std::io::stderr();
     let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -169,6 +228,13 @@ fn report(outcome: &Outcome, format: MessageFormat) {
     let _ = stderr.write_all(text.as_bytes());
     if errors + warnings > 0 {
         let _ = writeln!(stderr, "{}", count_line(errors, warnings));
+    }
+}
+
+fn machine_report(outcome: &Outcome, format: MessageFormat) -> String {
+    match format {
+        MessageFormat::Github => machine::github(&outcome.diagnostics, &outcome.sources),
+        _ => machine::json(&outcome.diagnostics, &outcome.sources),
     }
 }
 
@@ -184,7 +250,7 @@ fn count_line(errors: usize, warnings: usize) -> String {
 fn exit(outcome: &Outcome) -> ExitCode {
     ExitCode::from(match outcome.status {
         Status::Ok => 0,
-        Status::InputErrors => 1,
+        Status::InputErrors | Status::Drift => 1,
         Status::Failed => 2,
     })
 }

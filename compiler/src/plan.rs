@@ -44,6 +44,19 @@ pub struct PlannedFile {
     pub body: Body,
 }
 
+impl PlannedFile {
+    /// Kubernetes objects for `kubectl apply -k`: everything but `install/` (istioctl and Helm
+    /// inputs) and the kustomization itself. The kustomization, `--stdout` and Terraform all
+    /// list exactly these.
+    pub fn is_manifest(&self) -> bool {
+        is_manifest_path(&self.path)
+    }
+}
+
+pub fn is_manifest_path(path: &str) -> bool {
+    !path.starts_with("install/") && path != "kustomization.yaml"
+}
+
 #[derive(Debug)]
 pub enum Body {
     Own(Object),
@@ -76,7 +89,26 @@ pub enum InstallFlavor {
     HelmGateway,
 }
 
+/// The annotation Argo CD orders a sync by.
+pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+
 impl Object {
+    /// The Argo CD sync wave of this object's documents, in the install order of Istio's guides:
+    /// the namespace first; `cacerts` and the token Secret before a control plane reads them;
+    /// then the istiod stand-in and the Istio gateway resources (whose CRDs the install brings);
+    /// remote secrets last, once the clusters they name are set up. `None` for files that are
+    /// not Kubernetes manifests.
+    pub fn sync_wave(&self) -> Option<i32> {
+        match self {
+            Object::Namespace(_) => Some(-2),
+            Object::CaCerts(_) | Object::ReaderToken(_) => Some(-1),
+            Object::IstiodRemote(_) => Some(0),
+            Object::ExposeIstiod(_) | Object::CrossNetworkGateway(_) => Some(1),
+            Object::RemoteSecret(_) => Some(2),
+            Object::Kustomization(_) | Object::ControlPlane(_) | Object::EastwestGateway(_) => None,
+        }
+    }
+
     /// The template that renders this object (without the `.yaml.j2` suffix).
     pub fn template(&self, path: &str) -> &'static str {
         match self {
@@ -413,7 +445,7 @@ pub fn plan(topology: &Topology, inputs: &Inputs, ca: Option<&CaBundle>, options
             }
         }
 
-        let resources: BTreeSet<String> = files.iter().filter(|f| !f.path.starts_with("install/")).map(|f| f.path.clone()).collect();
+        let resources: BTreeSet<String> = files.iter().filter(|f| f.is_manifest()).map(|f| f.path.clone()).collect();
         files.push(PlannedFile {
             path: "kustomization.yaml".into(),
             body: Body::Own(Object::Kustomization(Kustomization { resources: resources.into_iter().collect() })),

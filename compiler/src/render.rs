@@ -15,7 +15,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::diagnostics::{codes, Diagnostic, Diagnostics};
-use crate::plan::{Body, Object, Plan};
+use crate::plan::{Body, Object, Plan, SYNC_WAVE};
 
 /// The templates built into the binary, by name (file name without `.yaml.j2`).
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -62,6 +62,15 @@ pub struct Content {
     pub bytes: Arc<[u8]>,
     pub sha256: Arc<str>,
     pub objects: Arc<[ObjectId]>,
+    /// Where the documents start in `bytes`, after the header comment.
+    pub body_start: usize,
+}
+
+impl Content {
+    /// The YAML documents, without the header comment.
+    pub fn documents(&self) -> &str {
+        std::str::from_utf8(&self.bytes[self.body_start..]).unwrap_or_default()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -69,6 +78,8 @@ pub struct RenderedFile {
     /// Relative to the cluster folder.
     pub path: String,
     pub content: Content,
+    /// A Kubernetes manifest listed in the kustomization (see [`crate::plan::PlannedFile::is_manifest`]).
+    pub manifest: bool,
 }
 
 #[derive(Debug)]
@@ -184,7 +195,7 @@ pub fn render(plan: &Plan, templates: &Templates, diags: &mut Diagnostics) -> Op
                 Body::Shared(index) => shared.get(*index).cloned().flatten(),
             };
             if let Some(content) = content {
-                files.push(RenderedFile { path: file.path.clone(), content });
+                files.push(RenderedFile { path: file.path.clone(), content, manifest: file.is_manifest() });
             }
         }
         clusters.push(RenderedCluster { name: cluster.name.clone(), role: cluster.role, network: cluster.network.clone(), files });
@@ -207,17 +218,18 @@ fn render_object(templates: &Templates, object: &Object, path: &str, header: &st
         }
         other => templates.render_raw(other.template(path), other)?,
     };
-    let (yaml, objects) = canonical_documents(&text)?;
+    let annotation = object.sync_wave().map(|wave| (SYNC_WAVE, wave.to_string()));
+    let (yaml, objects) = canonical_documents_annotated(&text, Style::Manifest, annotation)?;
     let mut bytes = String::with_capacity(header.len() + yaml.len());
     bytes.push_str(header);
     bytes.push_str(&yaml);
-    Ok(content_of(bytes.into_bytes(), objects))
+    Ok(content_of(bytes.into_bytes(), objects, header.len()))
 }
 
-fn content_of(bytes: Vec<u8>, objects: Vec<ObjectId>) -> Content {
+fn content_of(bytes: Vec<u8>, objects: Vec<ObjectId>, body_start: usize) -> Content {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
     let sha256: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    Content { bytes: bytes.into(), sha256: sha256.into(), objects: objects.into() }
+    Content { bytes: bytes.into(), sha256: sha256.into(), objects: objects.into(), body_start }
 }
 
 /// Parses YAML text (any number of documents) and writes it back canonically, with the objects
@@ -237,7 +249,24 @@ enum Style {
 }
 
 fn canonical_documents_styled(text: &str, style: Style) -> Result<(String, Vec<ObjectId>), String> {
-    let documents: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| format!("rendered YAML does not parse: {e}"))?;
+    canonical_documents_annotated(text, style, None)
+}
+
+/// As [`canonical_documents`], adding an annotation to the metadata of every object: how plan's
+/// per-object decisions that are the same for every family (the sync wave) reach the documents
+/// without each template spelling them.
+fn canonical_documents_annotated(text: &str, style: Style, annotation: Option<(&str, String)>) -> Result<(String, Vec<ObjectId>), String> {
+    let mut documents: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| format!("rendered YAML does not parse: {e}"))?;
+    if let Some((key, value)) = annotation {
+        for document in &mut documents {
+            if let Some(metadata) = document.get_mut("metadata").and_then(Value::as_object_mut) {
+                let annotations = metadata.entry("annotations").or_insert_with(|| Value::Object(Default::default()));
+                if let Some(annotations) = annotations.as_object_mut() {
+                    annotations.insert(key.to_string(), Value::String(value.clone()));
+                }
+            }
+        }
+    }
     let mut out = String::new();
     let mut objects = Vec::new();
     let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX, compact_list_indent: style == Style::ClientGo };
@@ -359,7 +388,7 @@ fn index(plan: &Plan, clusters: &[RenderedCluster]) -> Content {
     };
     let mut bytes = serde_json::to_vec_pretty(&index).unwrap_or_default();
     bytes.push(b'\n');
-    content_of(bytes, Vec::new())
+    content_of(bytes, Vec::new(), 0)
 }
 
 #[cfg(test)]

@@ -108,6 +108,7 @@ registry! {
     ROOT_EXISTS = "MG0818", Error, "root already exists";
     ROOT_WRITE_FAILED = "MG0819", Error, "root cannot be created";
     NOT_A_PRIMARY = "MG0820", Error, "cluster to renew is not a primary";
+    INTERMEDIATE_NOT_ISSUED = "MG0821", Error, "intermediate not issued yet";
 
     // Rule 9: secrets in the topology.
     INLINE_TOKEN = "MG0901", Error, "token written inline";
@@ -123,6 +124,8 @@ registry! {
     OUTPUT_NOT_OURS = "MG1101", Error, "output folder not written by meshgen";
     WRITE_FAILED = "MG1102", Error, "output cannot be written";
     TEMPLATE_FAILED = "MG1103", Error, "template failed to render";
+    UNKNOWN_CLUSTER = "MG1104", Error, "no such cluster";
+    RUNTIME_INPUT_UNUSABLE = "MG1105", Error, "runtime input for a cluster that cannot take it";
 }
 
 /// Looks a code up by its ID, accepting any letter case (`mg0101`).

@@ -5,6 +5,7 @@
 //! `ca` runs the `meshgen pki` commands.
 
 pub mod ca;
+pub mod terraform;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,8 @@ pub enum Status {
     InputErrors,
     /// 2: a usage or I/O problem outside the input (unreadable topology, unwritable output).
     Failed,
+    /// 1: `build --check` found the output folder differs from what the topology compiles to.
+    Drift,
 }
 
 /// What a command produced: diagnostics in source order, the files they point into, a status,
@@ -46,22 +49,56 @@ pub struct Built {
     pub files: usize,
 }
 
+/// What a build does with what it compiled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BuildMode {
+    /// Write the output tree (issuing intermediates not yet issued).
+    Write,
+    /// Compare with the output tree and report drift; write nothing.
+    Check,
+    /// Print one cluster's manifests as a YAML stream on stdout; write nothing.
+    Stdout { cluster: String },
+}
+
 #[derive(Clone, Debug)]
 pub struct BuildOptions {
     pub topology: PathBuf,
     pub out: PathBuf,
+    pub mode: BuildMode,
     pub allow_pending: bool,
     pub deny_warnings: bool,
     /// A folder of `*.yaml.j2` files replacing built-in templates of the same name.
     pub templates: Option<PathBuf>,
     /// The time certificates are judged against.
     pub now: time::OffsetDateTime,
+    /// Inputs that exist only once clusters run, given by the caller instead of the topology's
+    /// files (Terraform passes them in its query).
+    pub runtime: RuntimeInputs,
+}
+
+/// Reader tokens and east-west gateway addresses supplied at run time, by cluster ID.
+#[derive(Clone, Debug, Default)]
+pub struct RuntimeInputs {
+    pub tokens: BTreeMap<String, crate::syntax::inputs::Secret>,
+    pub addresses: BTreeMap<String, String>,
 }
 
 /// The front end shared by every command: read, lower, read inputs, check.
 pub(crate) fn front(path: &Path, allow_pending: bool, now: time::OffsetDateTime, sources: &mut Sources, diags: &mut Diagnostics) -> Option<(Topology, Inputs)> {
-    let topology = syntax::load(path, sources, diags)?;
-    let inputs = syntax::inputs::read(&topology, sources, diags);
+    front_with(path, allow_pending, now, &RuntimeInputs::default(), sources, diags)
+}
+
+fn front_with(
+    path: &Path,
+    allow_pending: bool,
+    now: time::OffsetDateTime,
+    runtime: &RuntimeInputs,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<(Topology, Inputs)> {
+    let mut topology = syntax::load(path, sources, diags)?;
+    let mut inputs = syntax::inputs::read(&topology, sources, diags);
+    syntax::inputs::apply_runtime(&mut topology, &mut inputs, &runtime.tokens, &runtime.addresses, diags);
     check::check(&topology, &inputs, check::Options { allow_pending, now }, diags);
     Some((topology, inputs))
 }
@@ -81,27 +118,65 @@ pub(crate) fn finish(sources: Sources, mut diags: Diagnostics, deny_warnings: bo
     Outcome { sources, diagnostics: diags.into_sorted(), status, stdout: String::new(), built }
 }
 
-/// `meshgen build`: compile a topology and write its output tree.
+/// `meshgen build`: compile a topology, then write, compare or stream its output.
 pub fn build(options: &BuildOptions) -> Outcome {
     let mut sources = Sources::new();
     let mut diags = Diagnostics::new();
-    match compile(options, &mut sources, &mut diags) {
-        Compiled::Unreadable => finish(sources, diags, options.deny_warnings, true, None),
-        Compiled::Stopped => finish(sources, diags, options.deny_warnings, false, None),
-        Compiled::Done(rendered) => {
-            let built = Built { clusters: rendered.clusters.len(), files: rendered.files().len() };
-            if options.deny_warnings && !diags.is_empty() {
-                return finish(sources, diags, true, false, None);
+    let rendered = match compile(options, &mut sources, &mut diags) {
+        Compiled::Unreadable => return finish(sources, diags, options.deny_warnings, true, None),
+        Compiled::Stopped => return finish(sources, diags, options.deny_warnings, false, None),
+        Compiled::Done(rendered) => rendered,
+    };
+    if options.deny_warnings && !diags.is_empty() {
+        return finish(sources, diags, true, false, None);
+    }
+    let built = Built { clusters: rendered.clusters.len(), files: rendered.files().len() };
+    match &options.mode {
+        BuildMode::Write => match crate::emit::write_tree(&options.out, &rendered) {
+            Ok(()) => finish(sources, diags, options.deny_warnings, false, Some(built)),
+            Err(problem) => {
+                diags.push(problem);
+                finish(sources, diags, options.deny_warnings, true, None)
             }
-            match crate::emit::write_tree(&options.out, &rendered) {
-                Ok(()) => finish(sources, diags, options.deny_warnings, false, Some(built)),
-                Err(problem) => {
-                    diags.push(problem);
-                    finish(sources, diags, options.deny_warnings, true, None)
+        },
+        BuildMode::Check => match crate::emit::compare(&options.out, &rendered) {
+            Ok(drift) => {
+                let mut outcome = finish(sources, diags, options.deny_warnings, false, None);
+                outcome.stdout = drift.report(&options.out);
+                if !drift.is_empty() && outcome.status == Status::Ok {
+                    outcome.status = Status::Drift;
+                }
+                outcome
+            }
+            Err(problem) => {
+                diags.push(problem);
+                finish(sources, diags, options.deny_warnings, true, None)
+            }
+        },
+        BuildMode::Stdout { cluster } => {
+            let stream = crate::emit::stream(&rendered, cluster);
+            let mut outcome = finish(sources, diags, options.deny_warnings, false, None);
+            match stream {
+                Some(stream) if outcome.status == Status::Ok => outcome.stdout = stream,
+                Some(_) => {}
+                None => {
+                    let names: Vec<&str> = rendered.clusters.iter().map(|c| c.name.as_str()).collect();
+                    outcome.diagnostics.push(unknown_cluster(cluster, &names));
+                    outcome.status = Status::Failed;
                 }
             }
+            outcome
         }
     }
+}
+
+/// A cluster named on the command line that the topology does not have.
+pub(crate) fn unknown_cluster(name: &str, known: &[&str]) -> Diagnostic {
+    let help = match syntax::did_you_mean(name, known) {
+        Some(s) => format!("did you mean \"{s}\"?"),
+        None => format!("the clusters are: {}", known.join(", ")),
+    };
+    Diagnostic::new(crate::diagnostics::codes::UNKNOWN_CLUSTER, format!("the topology has no cluster \"{name}\"")).help(help)
 }
 
 enum Compiled {
@@ -114,15 +189,34 @@ enum Compiled {
 
 /// Everything of a build but writing: front end, pki, plan, render.
 fn compile(options: &BuildOptions, sources: &mut Sources, diags: &mut Diagnostics) -> Compiled {
-    let Some((topology, inputs)) = front(&options.topology, options.allow_pending, options.now, sources, diags) else {
+    let Some((topology, inputs)) = front_with(&options.topology, options.allow_pending, options.now, &options.runtime, sources, diags) else {
         return if diags.iter().any(|d| d.code == crate::diagnostics::codes::TOPOLOGY_UNREADABLE) { Compiled::Unreadable } else { Compiled::Stopped };
     };
     if diags.has_errors() {
         return Compiled::Stopped;
     }
     let primaries: Vec<&str> = topology.clusters.iter().filter(|c| c.is_primary()).map(|c| c.name.as_str()).collect();
-    let request = PkiRequest { topology: &topology, primaries, output_dir: Some(&options.out), now: options.now, mode: IssueMode::IssueMissing };
+    // Only a build that writes may issue intermediates: a check or a stream that issued a fresh
+    // random key on every run would never be stable.
+    let mode = if options.mode == BuildMode::Write { IssueMode::IssueMissing } else { IssueMode::ReadOnly };
+    let output_dir = (!matches!(options.mode, BuildMode::Stdout { .. })).then_some(options.out.as_path());
+    let request = PkiRequest { topology: &topology, primaries: primaries.clone(), output_dir, now: options.now, mode };
     let bundle = pki::prepare(&request, sources, diags);
+    if let (Some(bundle), IssueMode::ReadOnly) = (&bundle, mode) {
+        for primary in primaries.iter().filter(|p| !bundle.clusters.contains_key(**p)) {
+            let span = topology.cluster(primary).map(|c| c.name.span);
+            let mut d = Diagnostic::new(crate::diagnostics::codes::INTERMEDIATE_NOT_ISSUED, format!("the intermediate CA of \"{primary}\" has not been issued yet"))
+                .help(format!(
+                    "run `meshgen build {}` once: it issues the intermediate into `{}/{primary}/`; commit it so every later build, check and stream is reproducible",
+                    options.topology.display(),
+                    topology.ca.intermediate.dir.written
+                ));
+            if let Some(span) = span {
+                d = d.primary(span, "no intermediate issued for this primary");
+            }
+            diags.push(d);
+        }
+    }
     if diags.has_errors() {
         return Compiled::Stopped;
     }

@@ -263,6 +263,47 @@ struct FromKubeconfig {
     tls_server_name: Option<String>,
 }
 
+/// Applies inputs given at run time (Terraform's query) over what the topology's files said: a
+/// token replaces the cluster's `reader-token` source, and an address becomes its east-west
+/// gateway's `address`. A cluster that cannot take one is an error.
+pub fn apply_runtime(
+    topology: &mut Topology,
+    inputs: &mut Inputs,
+    tokens: &BTreeMap<String, Secret>,
+    addresses: &BTreeMap<String, String>,
+    diags: &mut Diagnostics,
+) {
+    let names: Vec<String> = topology.clusters.iter().map(|c| c.name.value.clone()).collect();
+    let unusable = |name: &str, what: &str, why: String| {
+        let known: Vec<&str> = names.iter().map(String::as_str).collect();
+        let help = match super::did_you_mean(name, &known) {
+            Some(s) if s != name => format!("did you mean \"{s}\"?"),
+            _ => why.clone(),
+        };
+        Diagnostic::new(codes::RUNTIME_INPUT_UNUSABLE, format!("{what} given for \"{name}\", {why}")).help(help)
+    };
+    for (name, token) in tokens {
+        let Some(cluster) = topology.clusters.iter_mut().find(|c| &c.name.value == name) else {
+            diags.push(unusable(name, "a reader token", "which is not a cluster of the topology".to_string()));
+            continue;
+        };
+        // A token given at run time stands for the cluster's `reader-token`, written or not.
+        let span = cluster.reader_token.as_ref().map_or(cluster.name.span, |t| t.span);
+        cluster.reader_token = Some(crate::model::ReaderToken { span, source: None });
+        inputs.clusters.entry(name.clone()).or_default().token = Some(Token::Available(token.clone()));
+    }
+    for (name, address) in addresses {
+        let Some(cluster) = topology.clusters.iter_mut().find(|c| &c.name.value == name) else {
+            diags.push(unusable(name, "an east-west gateway address", "which is not a cluster of the topology".to_string()));
+            continue;
+        };
+        match cluster.eastwest_gateway.as_mut() {
+            Some(gateway) => gateway.address = Some(Sp::new(address.clone(), gateway.span)),
+            None => diags.push(unusable(name, "an east-west gateway address", "which has no `eastwest-gateway`".to_string())),
+        }
+    }
+}
+
 /// Reads a kubeconfig into `sources` with its `users` section masked (it holds credentials), so
 /// that diagnostics can point into the file without ever showing a secret.
 fn parse_kubeconfig(path: &FilePath, sources: &mut Sources, diags: &mut Diagnostics) -> Option<(Kubeconfig, FileId)> {

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::diagnostics::machine;
 use crate::diagnostics::render::{human, HumanStyle};
@@ -75,6 +75,14 @@ enum Command {
     /// Terraform's `external` data source: a JSON query on stdin (topology, and optionally
     /// cluster, out, tokens, addresses), a JSON object of strings on stdout.
     Terraform,
+    /// Print the JSON Schema of the topology (for editors, and for topologies written in YAML or JSON).
+    Schema,
+    /// Print a shell completion script: `meshgen completions bash > /etc/bash_completion.d/meshgen`.
+    Completions {
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `meshgen man > meshgen.1`.
+    Man,
     /// Explain a diagnostic code, with an example of the mistake and its fix.
     Explain {
         /// A code such as MG0106.
@@ -155,6 +163,21 @@ pub fn main() -> ExitCode {
             }
             exit(&outcome)
         }
+        Command::Schema => {
+            print!("{}", crate::schema::TOPOLOGY_SCHEMA);
+            ExitCode::SUCCESS
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "meshgen", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("meshgen man: {err}");
+                ExitCode::from(2)
+            }
+        },
         Command::Terraform => {
             let mut query = String::new();
             if let Err(err) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut query) {

@@ -13,4 +13,5 @@ pub mod model;
 pub mod pki;
 pub mod plan;
 pub mod render;
+pub mod schema;
 pub mod syntax;

@@ -211,3 +211,59 @@ fn terraform_writes_the_tree_when_asked() {
     assert!(written.iter().all(|p| dir.join(p).is_file()), "{written:?}");
     assert!(written.contains(&"rendered/index.json".to_string()), "{written:?}");
 }
+
+#[test]
+fn schema_prints_the_repositorys_topology_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = meshgen(&["schema"], tmp.path());
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), std::fs::read_to_string(repo().join("schemas/topology.schema.json")).unwrap());
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(jsonschema::meta::is_valid(&schema), "a valid JSON Schema");
+}
+
+#[test]
+fn the_topology_schema_accepts_the_json_form_of_a_topology_and_rejects_mistakes() {
+    let text = std::fs::read_to_string(repo().join("schemas/topology.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap();
+    let good = serde_json::json!({
+        "mesh": {"id": "acme-prod", "revision": "1-30"},
+        "ca": {"root": {"cert": "pki/root-cert.pem", "key": "pki/root-key.pem"}, "intermediate": {"valid-days": 365}},
+        "networks": ["east", "west"],
+        "clusters": [
+            {"name": "east-1", "network": "east", "role": "primary", "eastwest-gateway": {"address": "203.0.113.10"}},
+            {"name": "west-1", "network": "west", "role": "remote", "control-plane": "east-1",
+             "api-server": {"url": "https://198.51.100.7:6443", "ca-file": "kube/west-1-ca.pem"},
+             "reader-token": {"file": "tokens/west-1.token"}, "eastwest-gateway": {}}
+        ]
+    });
+    assert!(validator.is_valid(&good), "{:?}", validator.iter_errors(&good).map(|e| e.to_string()).collect::<Vec<_>>());
+    for (mistake, patch) in [
+        ("unknown property", serde_json::json!({"name": "x", "network": "east", "role": "primary", "adress": "1.2.3.4"})),
+        ("remote without control plane", serde_json::json!({"name": "x", "network": "east", "role": "remote"})),
+        ("upper-case cluster ID", serde_json::json!({"name": "East", "network": "east", "role": "primary"})),
+        ("token from two sources", serde_json::json!({"name": "x", "network": "east", "role": "primary", "reader-token": {"file": "t", "env": "T"}})),
+        ("http API server", serde_json::json!({"name": "x", "network": "east", "role": "primary", "api-server": {"url": "http://a", "ca-file": "c"}})),
+    ] {
+        let mut bad = good.clone();
+        bad["clusters"].as_array_mut().unwrap().push(patch);
+        assert!(!validator.is_valid(&bad), "{mistake} is rejected");
+    }
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    let tmp = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let output = meshgen(&["completions", shell], tmp.path());
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = stdout(&output);
+        for word in ["build", "check", "explain", "pki", "terraform", "allow-pending", "message-format"] {
+            assert!(script.contains(word), "{shell} completion knows {word}");
+        }
+    }
+    let man = meshgen(&["man"], tmp.path());
+    assert_eq!(man.status.code(), Some(0));
+    let page = stdout(&man);
+    assert!(page.contains(".TH meshgen 1") && page.contains("build") && page.contains("terraform"), "{page}");
+}

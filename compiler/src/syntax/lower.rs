@@ -10,11 +10,7 @@ use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use crate::diagnostics::{codes, Diagnostic, Diagnostics, FileId, Span};
 use crate::model::*;
 
-/// The nodes each block may hold; "did you mean" and "belongs inside" draw on these.
-const TOP_NODES: &[&str] = &["mesh", "ca", "network", "cluster"];
-const MESH_NODES: &[&str] = &["trust-domain", "istio-version", "revision", "namespace"];
-const CA_NODES: &[&str] = &["root", "intermediate"];
-const CLUSTER_NODES: &[&str] = &["network", "role", "api-server", "reader-token", "eastwest-gateway"];
+use super::grammar::*;
 
 /// How many positional arguments a node takes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -404,7 +400,7 @@ impl Lowerer<'_> {
             let nowhere = Span::new(self.file, 0, 0);
             return Ca { mode: CaMode::Plugin, span: None, root: None, root_node: None, intermediate: intermediate_default(self, nowhere) };
         };
-        self.shape(node, &Shape { args: Args::None, props: &["mode"], children: true, arg_name: "" });
+        self.shape(node, &Shape { args: Args::None, props: CA_PROPS, children: true, arg_name: "" });
         let span = self.node_span(node);
         let name_span = self.name_span(node);
         let mode = match self.string_prop(node, "mode") {
@@ -414,7 +410,7 @@ impl Lowerer<'_> {
             Some(v) => {
                 let mut d = Diagnostic::new(codes::INVALID_VALUE, format!("unknown CA mode \"{}\"", v.value))
                     .primary(v.span, "expected \"plugin\" or \"external\"");
-                d = d.help(match did_you_mean(&v.value, &["plugin", "external"]) {
+                d = d.help(match did_you_mean(&v.value, CA_MODES) {
                     Some(s) => format!("did you mean \"{s}\"?"),
                     None => "use mode=\"plugin\" (meshgen issues cacerts from your root) or mode=\"external\" (you bring the CA)".to_string(),
                 });
@@ -428,7 +424,7 @@ impl Lowerer<'_> {
             let child_span = self.name_span(child);
             if name == "root" {
                 ca.root_node = Some(self.node_span(child));
-                self.shape(child, &Shape { args: Args::None, props: &["cert", "key", "algorithm", "valid-days"], children: false, arg_name: "" });
+                self.shape(child, &Shape { args: Args::None, props: ROOT_PROPS, children: false, arg_name: "" });
                 let cert = self.path_prop(child, "cert");
                 let key = self.path_prop(child, "key");
                 for (prop, missing) in [("cert", cert.is_none()), ("key", key.is_none())] {
@@ -446,7 +442,7 @@ impl Lowerer<'_> {
                     ca.root = Some(Root { span: self.node_span(child), cert, key, algorithm, valid_days });
                 }
             } else {
-                self.shape(child, &Shape { args: Args::None, props: &["algorithm", "valid-days", "dir"], children: false, arg_name: "" });
+                self.shape(child, &Shape { args: Args::None, props: INTERMEDIATE_PROPS, children: false, arg_name: "" });
                 ca.intermediate.span = Some(self.node_span(child));
                 ca.intermediate.algorithm = self.algorithm_prop(child, child_span);
                 ca.intermediate.valid_days = self.days_prop(child, "valid-days", DEFAULT_INTERMEDIATE_VALID_DAYS, child_span);
@@ -489,7 +485,7 @@ impl Lowerer<'_> {
                 "api-server" => cluster.api_server = self.api_server(child),
                 "reader-token" => cluster.reader_token = self.reader_token(child),
                 _ => {
-                    self.shape(child, &Shape { args: Args::None, props: &["address"], children: false, arg_name: "" });
+                    self.shape(child, &Shape { args: Args::None, props: EASTWEST_GATEWAY_PROPS, children: false, arg_name: "" });
                     let address = self.string_prop(child, "address");
                     cluster.eastwest_gateway = Some(EastwestGateway { span: self.node_span(child), address });
                 }
@@ -509,7 +505,7 @@ impl Lowerer<'_> {
     }
 
     fn role(&mut self, node: &KdlNode) -> Option<Sp<Role>> {
-        self.shape(node, &Shape { args: Args::One, props: &["control-plane"], children: false, arg_name: "\"primary\" or \"remote\"" });
+        self.shape(node, &Shape { args: Args::One, props: ROLE_PROPS, children: false, arg_name: "\"primary\" or \"remote\"" });
         let value = self.string_arg(node, "the role")?;
         let control_plane = self.string_prop(node, "control-plane");
         match value.value.as_str() {
@@ -528,7 +524,7 @@ impl Lowerer<'_> {
             other => {
                 let mut d = Diagnostic::new(codes::INVALID_VALUE, format!("unknown role \"{other}\""))
                     .primary(value.span, "expected \"primary\" or \"remote\"");
-                d = d.help(match did_you_mean(other, &["primary", "remote"]) {
+                d = d.help(match did_you_mean(other, ROLES) {
                     Some(s) => format!("did you mean \"{s}\"?"),
                     None => "a cluster is `role \"primary\"` (runs istiod) or `role \"remote\" control-plane=\"<primary>\"`".to_string(),
                 });
@@ -550,7 +546,7 @@ impl Lowerer<'_> {
             node,
             &Shape {
                 args: Args::OptionalOne,
-                props: &["ca-file", "tls-server-name", "kubeconfig", "context"],
+                props: API_SERVER_PROPS,
                 children: false,
                 arg_name: "the https:// URL of the API server",
             },
@@ -645,7 +641,7 @@ impl Lowerer<'_> {
                 .all(|e| matches!(e.value(), KdlValue::String(_)) || this.is_known_secret(this.span(e.span())))
         };
         if !secrets_only(self) {
-            self.shape(node, &Shape { args: Args::None, props: &["file", "env"], children: false, arg_name: "" });
+            self.shape(node, &Shape { args: Args::None, props: READER_TOKEN_PROPS, children: false, arg_name: "" });
         }
         let span = self.node_span(node);
         let file = self.path_prop(node, "file");

@@ -7,6 +7,7 @@
 //! (duplicates, references between clusters and the like belong to `check`).
 
 mod git;
+pub mod grammar;
 pub mod inputs;
 mod lower;
 

@@ -204,3 +204,21 @@ fn explain_prints_the_books_section_for_a_code() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("no diagnostic code MG0160; did you mean"), "{}", stderr(&unknown));
 }
+
+#[test]
+fn the_root_key_may_stay_offline_once_intermediates_are_issued() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    std::fs::remove_file(dir.join("pki/root-key.pem")).unwrap();
+    let build = meshgen(&["build", "topology.kdl", "-o", "out"], &dir);
+    assert_eq!(build.status.code(), Some(0), "{}", stderr(&build));
+    assert_eq!(meshgen(&["build", "topology.kdl", "-o", "out", "--check"], &dir).status.code(), Some(0));
+    assert_eq!(meshgen(&["build", "topology.kdl", "--stdout", "--cluster", "primary-1"], &dir).status.code(), Some(0));
+    assert_eq!(meshgen(&["check", "topology.kdl"], &dir).status.code(), Some(0));
+
+    // Issuing needs it.
+    std::fs::remove_dir_all(dir.join("pki/clusters")).unwrap();
+    let output = meshgen(&["build", "topology.kdl", "-o", "out2"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("MG0703") && err.contains("the root key `pki/root-key.pem` is needed to issue the intermediate of primary-1"), "{err}");
+}

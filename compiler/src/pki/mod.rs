@@ -429,6 +429,21 @@ impl Stage<'_, '_> {
         }
         if !to_issue.is_empty()
             && let Some(root_ca) = root_ca.as_ref().filter(|r| r.sound)
+            && root_ca.key.is_none()
+        {
+            self.push(
+                Diagnostic::new(
+                    codes::FILE_UNREADABLE,
+                    format!("the root key `{}` is needed to issue the intermediate of {}, and it does not exist", root.key.written, to_issue.join(", ")),
+                )
+                .primary(root.key.span, "no such file")
+                .help(
+                    "issue intermediates where the root key is kept (a plain `meshgen build` there, or `meshgen pki init` for a new root) \
+                     and commit them; builds that only reuse intermediates, checks, streams and Terraform never need the root key",
+                ),
+            );
+        } else if !to_issue.is_empty()
+            && let Some(root_ca) = root_ca.as_ref().filter(|r| r.sound)
         {
             for (cluster, m) in self.issue(&to_issue, root_ca) {
                 material.insert(cluster, m);
@@ -472,7 +487,14 @@ impl Stage<'_, '_> {
         }
         let before = self.errors;
         let certs = self.load_certs(&root.cert.resolved, &root.cert.written, Some(root.cert.span), "the root certificate");
-        let key = self.load_key(&root.key.resolved, &root.key.written, Some(root.key.span), "the root key");
+        // The root key signs new intermediates and nothing else: a build that only reuses
+        // committed intermediates, a check, a stream or a Terraform run does not need it, so it
+        // may stay offline. Absent, it is reported only when something must be issued.
+        let key = if root.key.resolved.exists() {
+            self.load_key(&root.key.resolved, &root.key.written, Some(root.key.span), "the root key")
+        } else {
+            None
+        };
         let certs = certs?;
 
         let matching = key.as_ref().map(|k| certs.iter().position(|(c, _)| key_matches(c, &k.pair)));
@@ -501,7 +523,7 @@ impl Stage<'_, '_> {
                 self.push_problem(problem, Some(*span), None);
             }
         }
-        let sound = self.errors == before && key.is_some();
+        let sound = self.errors == before;
         Some(RootCa { certs, signing, key, sound })
     }
 
@@ -584,11 +606,11 @@ impl Stage<'_, '_> {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) => {
-                let mut d = Diagnostic::new(codes::FILE_UNREADABLE, format!("cannot read {what} `{written}`: {e}"));
+                let mut d = Diagnostic::new(codes::FILE_UNREADABLE, format!("cannot read {what} `{written}`: {}", crate::syntax::io_reason(&e)));
                 if let Some(span) = at {
                     d = d.primary(span, "cannot be read");
                 }
-                self.push(d);
+                self.push(d.help("paths in a topology are relative to the topology's folder; `meshgen pki init` creates a missing root"));
                 return None;
             }
         };

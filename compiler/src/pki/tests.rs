@@ -234,11 +234,18 @@ fn malformed_root_node_is_not_reported_again() {
 fn missing_root_files_point_at_the_properties() {
     let mut fx = Fixture::new();
     let result = fx.run(&["east"]);
-    expect(&result, &[codes::FILE_UNREADABLE, codes::FILE_UNREADABLE]);
+    // Without a root certificate the key does not matter yet: one error, at `cert=`.
+    expect(&result, &[codes::FILE_UNREADABLE]);
     let root = fx.topology.ca.root.as_ref().unwrap();
     assert_eq!(result.1[0].primary_span(), Some(root.cert.span));
-    assert_eq!(result.1[1].primary_span(), Some(root.key.span));
     assert!(!fx.path("pki/clusters").exists(), "nothing is issued without a root");
+
+    // With the certificate, a missing key is reported when an intermediate must be issued.
+    fx.write("pki/root-cert.pem", &good_root().cert_pem);
+    let result = fx.run(&["east"]);
+    expect(&result, &[codes::FILE_UNREADABLE]);
+    assert_eq!(result.1[0].primary_span(), Some(fx.topology.ca.root.as_ref().unwrap().key.span));
+    assert!(!fx.path("pki/clusters").exists(), "nothing is issued without the root key");
 }
 
 #[test]

@@ -398,3 +398,16 @@ fn with_machine_diagnostics_the_table_goes_to_stderr() {
     serde_json::from_str::<serde_json::Value>(&stdout(&output)).expect("stdout is one JSON document");
     assert!(stderr(&output).starts_with("NAME "), "{}", stderr(&output));
 }
+
+#[test]
+fn init_refuses_one_file_for_certificate_and_key() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    std::fs::remove_dir_all(dir.join("pki")).unwrap();
+    let path = dir.join("topology.kdl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("key=\"pki/root-key.pem\"", "key=\"pki/./root-cert.pem\"", 1)).unwrap();
+    let output = meshgen(&["pki", "init", "topology.kdl"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("MG0819") && stderr(&output).contains("name the same file"), "{}", stderr(&output));
+    assert!(!dir.join("pki").exists(), "nothing was written");
+}

@@ -28,6 +28,14 @@ pub fn init(topology: &Path, now: OffsetDateTime) -> Outcome {
         return finish(sources, diags, false, false, None);
     };
 
+    if root.cert.resolved == root.key.resolved {
+        diags.push(
+            Diagnostic::new(codes::ROOT_WRITE_FAILED, format!("`cert=` and `key=` name the same file `{}`", root.cert.written))
+                .primary(root.key.span, "same file as `cert=`")
+                .help("`meshgen pki init` writes the certificate and the key to two files; give the key its own, such as key=\"pki/root-key.pem\""),
+        );
+        return finish(sources, diags, false, false, None);
+    }
     let existing: Vec<_> = [(&root.cert, "certificate"), (&root.key, "key")].into_iter().filter(|(f, _)| pki::exists(&f.resolved)).collect();
     if let Some(&(first, _)) = existing.first() {
         let what = match existing.as_slice() {

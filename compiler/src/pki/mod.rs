@@ -165,7 +165,7 @@ pub fn store_root(root: &IssuedCa, cert_path: &Path, key_path: &Path) -> Result<
             });
         }
     }
-    store::store_pair(key_path, &root.key_pem, cert_path, &root.cert_pem)
+    store::store_pair(key_path, &root.key_pem, cert_path, &root.cert_pem, store::Existing::Keep)
 }
 
 /// What `meshgen pki show` prints about one certificate.
@@ -445,7 +445,7 @@ impl Stage<'_, '_> {
         } else if !to_issue.is_empty()
             && let Some(root_ca) = root_ca.as_ref().filter(|r| r.sound)
         {
-            for (cluster, m) in self.issue(&to_issue, root_ca) {
+            for (cluster, m) in self.issue(&to_issue, root_ca, renew) {
                 material.insert(cluster, m);
             }
         }
@@ -699,7 +699,7 @@ impl Stage<'_, '_> {
     }
 
     /// Issues, verifies and stores intermediates for `clusters` from a sound root.
-    fn issue(&mut self, clusters: &[&str], root: &RootCa) -> Vec<(String, Material)> {
+    fn issue(&mut self, clusters: &[&str], root: &RootCa, renewing: &BTreeSet<&str>) -> Vec<(String, Material)> {
         let topology = self.req.topology;
         let intermediate = &topology.ca.intermediate;
         let (Some(root_cert), Some(root_key), Some((_, root_span))) =
@@ -782,7 +782,8 @@ impl Stage<'_, '_> {
             let ca_cert_pem = cert.pem();
             let ca_key_pem = pem::encode("PRIVATE KEY", key.serialized_der());
             let (cert_path, key_path) = (folder.join("ca-cert.pem"), folder.join("ca-key.pem"));
-            if let Err(e) = store::store_pair(&key_path, &ca_key_pem, &cert_path, &ca_cert_pem) {
+            let existing = if renewing.contains(cluster) { store::Existing::Replace } else { store::Existing::Keep };
+            if let Err(e) = store::store_pair(&key_path, &ca_key_pem, &cert_path, &ca_cert_pem, existing) {
                 let mut d = Diagnostic::new(
                     codes::CA_WRITE_FAILED,
                     format!("cannot store the intermediate of cluster `{cluster}`: {}: {}", e.path.display(), e.error),

@@ -53,10 +53,33 @@ fn write_temp(target: &Path, contents: &str, mode: u32) -> Result<PathBuf, Store
     Ok(temp)
 }
 
-/// Writes a key and its certificate: both temporary files first, then the key renamed into place,
+/// Whether storing may replace files already there.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existing {
+    /// `pki renew`: the new pair replaces the old one.
+    Replace,
+    /// A root, or an intermediate issued for the first time: a file that appeared meanwhile is
+    /// never overwritten (the check for absence and the placing are one step).
+    Keep,
+}
+
+/// Moves a finished temporary file to its place: a rename to replace, a hard link (which fails
+/// when the target exists) to keep.
+fn place(temp: &Path, path: &Path, existing: Existing) -> std::io::Result<()> {
+    match existing {
+        Existing::Replace => fs::rename(temp, path),
+        Existing::Keep => {
+            fs::hard_link(temp, path)?;
+            let _ = fs::remove_file(temp);
+            Ok(())
+        }
+    }
+}
+
+/// Writes a key and its certificate: both temporary files first, then the key moved into place,
 /// then the certificate. If anything fails, what this call created is removed again, so that a
 /// later build does not find a key without its certificate.
-pub(crate) fn store_pair(key_path: &Path, key_pem: &str, cert_path: &Path, cert_pem: &str) -> Result<(), StoreError> {
+pub(crate) fn store_pair(key_path: &Path, key_pem: &str, cert_path: &Path, cert_pem: &str, existing: Existing) -> Result<(), StoreError> {
     for parent in [key_path.parent(), cert_path.parent()].into_iter().flatten() {
         if !parent.as_os_str().is_empty() {
             fs::create_dir_all(parent).map_err(at(parent))?;
@@ -70,14 +93,16 @@ pub(crate) fn store_pair(key_path: &Path, key_pem: &str, cert_path: &Path, cert_
             return Err(e);
         }
     };
-    if let Err(e) = fs::rename(&key_temp, key_path) {
+    if let Err(e) = place(&key_temp, key_path, existing) {
         let _ = fs::remove_file(&key_temp);
         let _ = fs::remove_file(&cert_temp);
         return Err(at(key_path)(e));
     }
-    if let Err(e) = fs::rename(&cert_temp, cert_path) {
+    if let Err(e) = place(&cert_temp, cert_path, existing) {
         let _ = fs::remove_file(&cert_temp);
-        let _ = fs::remove_file(key_path);
+        if existing == Existing::Keep {
+            let _ = fs::remove_file(key_path);
+        }
         return Err(at(cert_path)(e));
     }
     Ok(())

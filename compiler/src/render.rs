@@ -170,10 +170,12 @@ pub fn render(plan: &Plan, templates: &Templates, diags: &mut Diagnostics) -> Op
             Ok(content) => Some(content),
             Err(problem) => {
                 failed = true;
-                diags.push(
-                    Diagnostic::new(codes::TEMPLATE_FAILED, format!("template {} failed for {path}: {problem}", object.template(path)))
+                diags.push(match problem.strip_prefix(PRIVATE_KEY_MARK) {
+                    Some(place) => Diagnostic::new(codes::PRIVATE_KEY_IN_OUTPUT, format!("{path} would hold a private key: {place}"))
+                        .help("the only private key meshgen writes is a primary's own intermediate key, in its cacerts; remove the key from the template override"),
+                    None => Diagnostic::new(codes::TEMPLATE_FAILED, format!("template {} failed for {path}: {problem}", object.template(path)))
                         .help("if you override templates with --templates, check that one; otherwise this is a bug in meshgen"),
-                );
+                });
                 None
             }
         }
@@ -226,6 +228,45 @@ fn render_object(templates: &Templates, object: &Object, path: &str, header: &st
     Ok(content_of(bytes.into_bytes(), objects, header.len()))
 }
 
+/// Prefixes a render error that is a private key in the wrong place rather than a template fault.
+const PRIVATE_KEY_MARK: &str = "private key: ";
+
+/// Where a document holds a private key, unless it is the one place one belongs: `ca-key.pem` of
+/// a `cacerts` Secret. Secret `data` is base64, so it is decoded to look inside.
+fn misplaced_private_key(document: &Value) -> Option<String> {
+    use base64::Engine as _;
+    fn walk(value: &Value, path: &mut Vec<String>, allowed: &dyn Fn(&[String]) -> bool, secret_data: bool) -> Option<String> {
+        match value {
+            Value::String(text) => {
+                let decoded = if secret_data { base64::engine::general_purpose::STANDARD.decode(text.as_bytes()).ok() } else { None };
+                let holds_key = text.contains("PRIVATE KEY-----") || decoded.is_some_and(|bytes| String::from_utf8_lossy(&bytes).contains("PRIVATE KEY-----"));
+                (holds_key && !allowed(path)).then(|| path.join("."))
+            }
+            Value::Object(map) => map.iter().find_map(|(key, value)| {
+                path.push(key.clone());
+                let found = walk(value, path, allowed, secret_data || (path.len() == 1 && key == "data"));
+                path.pop();
+                found
+            }),
+            Value::Array(items) => items.iter().enumerate().find_map(|(i, value)| {
+                path.push(i.to_string());
+                let found = walk(value, path, allowed, secret_data);
+                path.pop();
+                found
+            }),
+            _ => None,
+        }
+    }
+    let is_secret = document.get("kind").and_then(Value::as_str) == Some("Secret");
+    let is_cacerts = is_secret && document.pointer("/metadata/name").and_then(Value::as_str) == Some("cacerts");
+    let allowed = move |path: &[String]| is_cacerts && path == ["data", "ca-key.pem"];
+    walk(document, &mut Vec::new(), &allowed, false).map(|path| {
+        let name = document.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?");
+        let kind = document.get("kind").and_then(Value::as_str).unwrap_or("document");
+        format!("{kind} {name} holds a private key at {path}")
+    })
+}
+
 fn content_of(bytes: Vec<u8>, objects: Vec<ObjectId>, body_start: usize) -> Content {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
     let sha256: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
@@ -271,6 +312,11 @@ fn canonical_documents_annotated(text: &str, style: Style, annotation: Option<(&
     let mut objects = Vec::new();
     let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX, compact_list_indent: style == Style::ClientGo };
     for document in documents.iter().filter(|d| !d.is_null()) {
+        // The last guard before anything is written: checked here, on the documents already
+        // parsed, so the output is never read again for it.
+        if let Some(place) = misplaced_private_key(document) {
+            return Err(format!("{PRIVATE_KEY_MARK}{place}"));
+        }
         if !out.is_empty() {
             out.push_str("---\n");
         }

@@ -222,3 +222,50 @@ fn the_root_key_may_stay_offline_once_intermediates_are_issued() {
     let err = stderr(&output);
     assert!(err.contains("MG0703") && err.contains("the root key `pki/root-key.pem` is needed to issue the intermediate of primary-1"), "{err}");
 }
+
+#[test]
+fn templates_can_be_overridden_but_never_to_leak_a_private_key() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    std::fs::create_dir(dir.join("templates")).unwrap();
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ name | yaml }}\n  labels:\n    team: mesh\n";
+    std::fs::write(dir.join("templates/namespace.yaml.j2"), namespace).unwrap();
+    let output = meshgen(&["build", "topology.kdl", "-o", "out", "--templates", "templates"], &dir);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let written = std::fs::read_to_string(dir.join("out/remote-1/namespace.yaml")).unwrap();
+    assert!(written.contains("team: mesh"), "the override is used: {written}");
+
+    let leak = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leak\n  namespace: {{ name | yaml }}\ndata:\n  key: \"-----BEGIN PRIVATE KEY-----\\nMIGH\\n-----END PRIVATE KEY-----\\n\"\n";
+    std::fs::write(dir.join("templates/namespace.yaml.j2"), leak).unwrap();
+    let before = tree(&dir.join("out"));
+    let output = meshgen(&["build", "topology.kdl", "-o", "out", "--templates", "templates"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("MG0823") && stderr(&output).contains("ConfigMap leak holds a private key at data.key"), "{}", stderr(&output));
+    assert_eq!(tree(&dir.join("out")), before, "nothing written");
+}
+
+#[test]
+fn an_intermediate_that_is_the_root_is_refused() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    std::fs::copy(dir.join("pki/root-cert.pem"), dir.join("pki/clusters/primary-1/ca-cert.pem")).unwrap();
+    std::fs::copy(dir.join("pki/root-key.pem"), dir.join("pki/clusters/primary-1/ca-key.pem")).unwrap();
+    let output = meshgen(&["build", "topology.kdl", "-o", "out"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("MG0822"), "{}", stderr(&output));
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn a_token_from_the_environment() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    let text = std::fs::read_to_string(dir.join("topology.kdl")).unwrap();
+    std::fs::write(dir.join("topology.kdl"), text.replace("reader-token file=\"tokens/remote-1.token\"", "reader-token env=\"REMOTE_1_TOKEN\"")).unwrap();
+    let unset = std::process::Command::new(env!("CARGO_BIN_EXE_meshgen")).args(["build", "topology.kdl", "-o", "out"]).current_dir(&dir).env_remove("REMOTE_1_TOKEN").env("COLUMNS", "400").output().unwrap();
+    assert_eq!(unset.status.code(), Some(1));
+    let err = stderr(&unset);
+    assert!(err.contains("MG1001") && err.contains("environment variable REMOTE_1_TOKEN is not set"), "{err}");
+    assert!(err.contains("export REMOTE_1_TOKEN=\"$(kubectl --context remote-1 -n istio-system get secret"), "{err}");
+    let set = std::process::Command::new(env!("CARGO_BIN_EXE_meshgen")).args(["build", "topology.kdl", "-o", "out"]).current_dir(&dir).env("REMOTE_1_TOKEN", "token-from-env\n").output().unwrap();
+    assert_eq!(set.status.code(), Some(0), "{}", stderr(&set));
+    let secret = std::fs::read_to_string(dir.join("out/primary-1/remote-secret-remote-1.yaml")).unwrap();
+    assert!(secret.contains("token: token-from-env\n"), "{secret}");
+}

@@ -109,6 +109,8 @@ registry! {
     ROOT_WRITE_FAILED = "MG0819", Error, "root cannot be created";
     NOT_A_PRIMARY = "MG0820", Error, "cluster to renew is not a primary";
     INTERMEDIATE_NOT_ISSUED = "MG0821", Error, "intermediate not issued yet";
+    ROOT_KEY_IN_CACERTS = "MG0822", Error, "intermediate with the root's key";
+    PRIVATE_KEY_IN_OUTPUT = "MG0823", Error, "private key where none belongs";
 
     // Rule 9: secrets in the topology.
     INLINE_TOKEN = "MG0901", Error, "token written inline";

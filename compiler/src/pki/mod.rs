@@ -450,6 +450,9 @@ impl Stage<'_, '_> {
             }
         }
         self.check_shared_keys(&material);
+        if let Some(root_ca) = root_ca.as_ref() {
+            self.check_not_root(&material, root_ca);
+        }
 
         let root_ca = root_ca?;
         if self.errors > 0 {
@@ -808,6 +811,25 @@ impl Stage<'_, '_> {
 
     /// No two clusters may share an intermediate key (OUTPUT.md): a copied folder would make
     /// one cluster able to impersonate another's workloads' CA.
+    /// A stored "intermediate" holding a root's key would put the root key into that cluster's
+    /// `cacerts`: the one private key that must never leave the operator.
+    fn check_not_root(&mut self, material: &BTreeMap<String, Material>, root: &RootCa) {
+        for (cluster, m) in material {
+            if let Some((_, root_span)) = root.certs.iter().find(|(c, _)| c.public_key == m.public_key) {
+                let mut d = Diagnostic::new(codes::ROOT_KEY_IN_CACERTS, format!("the intermediate of `{cluster}` has the root's key"));
+                if let Some(span) = m.span {
+                    d = d.primary(span, "this intermediate");
+                }
+                d = d.secondary(*root_span, "the root with the same key");
+                self.push(d.help(format!(
+                    "the root key would be written into `{cluster}`'s cacerts; delete `{}/` so that the next build issues a real intermediate, or run `{}`",
+                    self.folder(cluster).1,
+                    self.renew_command(cluster)
+                )));
+            }
+        }
+    }
+
     fn check_shared_keys(&mut self, material: &BTreeMap<String, Material>) {
         let mut first: BTreeMap<&[u8], (&str, Option<Span>)> = BTreeMap::new();
         for (cluster, m) in material {

@@ -187,6 +187,16 @@ fn intermediate_params(cluster: &str, from: OffsetDateTime, to: OffsetDateTime) 
     p
 }
 
+/// A fixture with a good root and, for `east`, an intermediate made from `params`, run once.
+fn run_with_intermediate(params: CertificateParams) -> (Option<CaBundle>, Vec<Diagnostic>) {
+    let mut fx = Fixture::new();
+    let root = good_root();
+    fx.write_root(&root);
+    let ca = signed_by(params, &root);
+    fx.write_intermediate("east", &ca.cert_pem, &ca.key);
+    fx.run(&["east"])
+}
+
 fn signed_by(params: CertificateParams, root: &TestCa) -> TestCa {
     let key = key();
     let issuer = Issuer::from_ca_cert_pem(&root.cert_pem, &root.key).unwrap();
@@ -450,39 +460,24 @@ fn intermediate_key_mismatch() {
 
 #[test]
 fn intermediate_not_ca() {
-    let mut fx = Fixture::new();
-    let root = good_root();
-    fx.write_root(&root);
     let mut params = intermediate_params("east", now() - Duration::days(1), now() + Duration::days(300));
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    let ca = signed_by(params, &root);
-    fx.write_intermediate("east", &ca.cert_pem, &ca.key);
-    expect(&fx.run(&["east"]), &[codes::INTERMEDIATE_NOT_CA]);
+    expect(&run_with_intermediate(params), &[codes::INTERMEDIATE_NOT_CA]);
 }
 
 #[test]
 fn intermediate_with_client_auth_only() {
-    let mut fx = Fixture::new();
-    let root = good_root();
-    fx.write_root(&root);
     let mut params = intermediate_params("east", now() - Duration::days(1), now() + Duration::days(300));
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let ca = signed_by(params, &root);
-    fx.write_intermediate("east", &ca.cert_pem, &ca.key);
-    expect(&fx.run(&["east"]), &[codes::INTERMEDIATE_BAD_EKU]);
+    expect(&run_with_intermediate(params), &[codes::INTERMEDIATE_BAD_EKU]);
 }
 
 #[test]
 fn intermediate_with_server_auth_is_fine() {
-    let mut fx = Fixture::new();
-    let root = good_root();
-    fx.write_root(&root);
     let mut params = intermediate_params("east", now() - Duration::days(1), now() + Duration::days(300));
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
-    let ca = signed_by(params, &root);
-    fx.write_intermediate("east", &ca.cert_pem, &ca.key);
-    expect(&fx.run(&["east"]), &[]);
+    expect(&run_with_intermediate(params), &[]);
 }
 
 #[test]

@@ -267,3 +267,78 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     let page = stdout(&man);
     assert!(page.contains(".TH meshgen 1") && page.contains("build") && page.contains("terraform"), "{page}");
 }
+
+const PRIMARY_REMOTE_YAML: &str = r#"# The primary-remote example in the topology's JSON/YAML form.
+mesh:
+  id: acme-staging
+  istio-version: "1.27"
+ca:
+  root: {cert: pki/root-cert.pem, key: pki/root-key.pem}
+  intermediate: {valid-days: 3650, dir: pki/clusters}
+networks: [net1]
+clusters:
+  - name: primary-1
+    network: net1
+    role: primary
+    eastwest-gateway: {address: 203.0.113.10}
+  - name: remote-1
+    network: net1
+    role: remote
+    control-plane: primary-1
+    api-server: {url: "https://192.0.2.11:6443", ca-file: kube/remote-1-ca.pem}
+    reader-token: {file: tokens/remote-1.token}
+  - name: remote-2
+    network: net1
+    role: remote
+    control-plane: primary-1
+    api-server: {url: "https://192.0.2.12:6443", ca-file: kube/remote-2-ca.pem}
+    reader-token: {file: tokens/remote-2.token}
+"#;
+
+#[test]
+fn the_yaml_form_builds_what_the_kdl_form_builds_and_matches_the_schema() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    std::fs::write(dir.join("topology.yaml"), PRIMARY_REMOTE_YAML).unwrap();
+    assert!(meshgen(&["build", "topology.kdl", "-o", "from-kdl"], &dir).status.success());
+    let output = meshgen(&["build", "topology.yaml", "-o", "from-yaml"], &dir);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let normalize = |tree: Vec<(String, Vec<u8>)>| -> Vec<(String, String)> {
+        tree.into_iter().map(|(p, b)| (p, String::from_utf8(b).unwrap().replace("topology.yaml", "topology.kdl"))).collect()
+    };
+    let yaml_tree = normalize(tree(&dir.join("from-yaml")));
+    let kdl_tree = normalize(tree(&dir.join("from-kdl")));
+    let paths = |t: &[(String, String)]| t.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(paths(&yaml_tree), paths(&kdl_tree));
+    for ((path, yaml), (_, kdl)) in yaml_tree.iter().zip(&kdl_tree) {
+        if path != "index.json" {
+            assert_eq!(yaml, kdl, "{path}");
+        }
+    }
+
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(repo().join("schemas/topology.schema.json")).unwrap()).unwrap();
+    let document: serde_json::Value = serde_saphyr::from_str(PRIMARY_REMOTE_YAML).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&document), "{:?}", validator.iter_errors(&document).map(|e| e.to_string()).collect::<Vec<_>>());
+}
+
+#[test]
+fn diagnostics_of_the_yaml_form_point_into_the_yaml_file() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    let broken = PRIMARY_REMOTE_YAML.replace("control-plane: primary-1\n    api-server: {url: \"https://192.0.2.12", "control-plane: primary-9\n    api-server: {url: \"https://192.0.2.12");
+    std::fs::write(dir.join("topology.yaml"), broken).unwrap();
+    let output = meshgen(&["check", "--message-format", "json", "topology.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let diagnostic = &document["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "MG0302");
+    assert_eq!(diagnostic["help"], "did you mean \"primary-1\"?");
+    let label = &diagnostic["labels"][0];
+    assert_eq!(label["file"], "topology.yaml");
+    assert_eq!(label["line"], 23);
+
+    std::fs::write(dir.join("topology.yaml"), PRIMARY_REMOTE_YAML.replace("eastwest-gateway: {address:", "eastwest-gateway: {adress:")).unwrap();
+    let output = meshgen(&["check", "topology.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("MG0001") && err.contains("unknown field `adress`") && err.contains("topology.yaml:13:"), "{err}");
+}

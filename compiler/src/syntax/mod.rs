@@ -10,6 +10,7 @@ mod git;
 pub mod grammar;
 pub mod inputs;
 mod lower;
+mod yaml;
 
 pub use lower::did_you_mean;
 
@@ -55,18 +56,26 @@ pub fn parse(file: FileId, file_name: String, dir: PathBuf, sources: &mut Source
                 .help("keep tokens out of the topology: use `reader-token file=\"tokens/<cluster>.token\"` or `reader-token env=\"VAR\"`, and rotate this token, since it has been committed to a file"),
         );
     }
-    let document = match kdl::KdlDocument::parse(sources.text(file)) {
-        Ok(document) => document,
-        Err(err) => {
+    let is_yaml = yaml::is_yaml(&sources.get(file).path);
+    let parsed = if is_yaml {
+        yaml::to_kdl(sources.text(file), file).map_err(|problem| {
+            diags.push(problem);
+        })
+    } else {
+        kdl::KdlDocument::parse(sources.text(file)).map_err(|err| {
             for d in err.diagnostics {
                 let span = Span::new(file, d.span.offset(), d.span.len());
                 let message = d.message.unwrap_or_else(|| "invalid KDL".to_string());
-                let mut diagnostic = Diagnostic::new(codes::SYNTAX, message).primary(span, d.label.unwrap_or_default());
-                diagnostic = diagnostic.help(d.help.unwrap_or_else(|| {
+                let diagnostic = Diagnostic::new(codes::SYNTAX, message).primary(span, d.label.unwrap_or_default()).help(d.help.unwrap_or_else(|| {
                     "a topology is KDL 2.0: `node \"argument\" key=\"value\" { child … }`, strings in double quotes, one node per line".to_string()
                 }));
                 diags.push(diagnostic);
             }
+        })
+    };
+    let document = match parsed {
+        Ok(document) => document,
+        Err(()) => {
             return None;
         }
     };

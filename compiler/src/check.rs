@@ -76,15 +76,14 @@ fn names(topology: &Topology, diags: &mut Diagnostics) {
         ),
         Some(_) => {}
     }
-    if let Some(revision) = &mesh.revision {
-        if !model::is_dns1123_label(&revision.value) {
+    if let Some(revision) = &mesh.revision
+        && !model::is_dns1123_label(&revision.value) {
             diags.push(
                 Diagnostic::new(codes::INVALID_REVISION, format!("revision \"{}\" is not a DNS-1123 label", revision.value))
                     .primary(revision.span, "not a lower-case DNS label")
                     .help("a revision is lower-case letters, digits and '-', at most 63 characters, such as \"1-30\"; it ends up in object names like istiod-<revision>"),
             );
         }
-    }
     if !model::is_dns1123_label(&mesh.namespace.value) {
         diags.push(
             Diagnostic::new(codes::INVALID_NAMESPACE, format!("namespace \"{}\" is not a DNS-1123 label", mesh.namespace.value))
@@ -269,8 +268,8 @@ fn readers(topology: &Topology, inputs: &Inputs, options: Options, diags: &mut D
                 );
             }
             let pending = inputs.cluster(id).and_then(|i| i.token.as_ref()) == Some(&Token::Pending);
-            if pending && !options.allow_pending {
-                if let Some(token) = &cluster.reader_token {
+            if pending && !options.allow_pending
+                && let Some(token) = &cluster.reader_token {
                     let (what, span) = match &token.source {
                         Some(model::TokenSource::File(path)) => (format!("token file {} does not exist yet or is empty", path.written), path.span),
                         Some(model::TokenSource::Env(var)) => (format!("environment variable {} is not set", var.value), var.span),
@@ -285,7 +284,6 @@ fn readers(topology: &Topology, inputs: &Inputs, options: Options, diags: &mut D
                             )),
                     );
                 }
-            }
         } else if topology.clusters.iter().all(|c| c.role.is_some()) {
             // With a role unknown (already reported), who reads whom is unknown too: no warning
             // about credentials nobody uses.
@@ -374,15 +372,14 @@ fn multi_network(topology: &Topology, diags: &mut Diagnostics) {
 /// known address. Also: every address written is an IP or a DNS name.
 fn primary_remote(topology: &Topology, options: Options, diags: &mut Diagnostics) {
     for cluster in &topology.clusters {
-        if let Some(address) = cluster.eastwest_gateway.as_ref().and_then(|g| g.address.as_ref()) {
-            if Address::parse(&address.value).is_none() {
+        if let Some(address) = cluster.eastwest_gateway.as_ref().and_then(|g| g.address.as_ref())
+            && Address::parse(&address.value).is_none() {
                 diags.push(
                     Diagnostic::new(codes::INVALID_ADDRESS, format!("east-west gateway address \"{}\" is neither an IP address nor a DNS name", address.value))
                         .primary(address.span, "invalid address")
                         .help("write the load balancer's IPv4 or IPv6 address, or its DNS name, such as address=\"203.0.113.10\""),
                 );
             }
-        }
         if !cluster.is_primary() {
             continue;
         }
@@ -414,15 +411,14 @@ fn primary_remote(topology: &Topology, options: Options, diags: &mut Diagnostics
 fn api_servers(topology: &Topology, inputs: &Inputs, diags: &mut Diagnostics) {
     for cluster in &topology.clusters {
         let Some(api) = &cluster.api_server else { continue };
-        if let Some(name) = &api.tls_server_name {
-            if !model::is_dns_name(&name.value) {
+        if let Some(name) = &api.tls_server_name
+            && !model::is_dns_name(&name.value) {
                 diags.push(
                     Diagnostic::new(codes::INVALID_TLS_SERVER_NAME, format!("tls-server-name \"{}\" is not a DNS name", name.value))
                         .primary(name.span, "not a DNS name")
                         .help("tls-server-name is the name the API server's certificate carries, such as \"kubernetes.default.svc\""),
                 );
             }
-        }
         // A URL written in the topology is judged even when its cluster is not read; one taken
         // from a kubeconfig is known only for read clusters.
         let (url, span) = match (api.source.as_ref(), inputs.cluster(cluster.name.as_str()).and_then(|i| i.api_server.as_ref())) {
@@ -499,11 +495,10 @@ pub fn https_host(url: &str) -> Result<String, String> {
             None => (authority.to_string(), None),
         }
     };
-    if let Some(port) = port {
-        if port.parse::<u16>().map_or(true, |p| p == 0) {
+    if let Some(port) = port
+        && port.parse::<u16>().map_or(true, |p| p == 0) {
             return Err(format!("invalid port \"{port}\""));
         }
-    }
     if host.is_empty() {
         return Err("no host".to_string());
     }

@@ -221,8 +221,8 @@ pub fn redact_secrets(text: &str) -> String {
             out.push('\n');
             continue;
         }
-        if in_data {
-            if let Some((key, value)) = line.split_once(':') {
+        if in_data
+            && let Some((key, value)) = line.split_once(':') {
                 let value = value.trim();
                 if value.starts_with('|') || value.starts_with('>') {
                     block = Some((format!("{key}:"), indent, String::new()));
@@ -231,7 +231,6 @@ pub fn redact_secrets(text: &str) -> String {
                 }
                 continue;
             }
-        }
         out.push_str(line);
         out.push('\n');
     }

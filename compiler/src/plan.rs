@@ -59,7 +59,7 @@ pub fn is_manifest_path(path: &str) -> bool {
 
 #[derive(Debug)]
 pub enum Body {
-    Own(Object),
+    Own(Box<Object>),
     /// An index into [`Plan::shared`].
     Shared(usize),
 }
@@ -289,7 +289,7 @@ pub fn plan(topology: &Topology, inputs: &Inputs, ca: Option<&CaBundle>, options
         let id = cluster.name.as_str();
         let network = cluster.network_name().unwrap_or_default().to_string();
         let mut files: Vec<PlannedFile> = Vec::new();
-        let mut add = |path: String, object: Object| files.push(PlannedFile { path, body: Body::Own(object) });
+        let mut add = |path: String, object: Object| files.push(PlannedFile { path, body: Body::Own(Box::new(object)) });
         let control_plane = cluster.control_plane().and_then(|p| topology.cluster(p.as_str()));
         let remotes: Vec<&&Cluster> = clusters.iter().filter(|c| c.control_plane().map(|p| p.as_str()) == Some(id)).collect();
 
@@ -322,8 +322,8 @@ pub fn plan(topology: &Topology, inputs: &Inputs, ca: Option<&CaBundle>, options
         };
 
         if cluster.is_primary() {
-            if let (CaMode::Plugin, Some(bundle)) = (topology.ca.mode, ca) {
-                if let Some(material) = bundle.clusters.get(id) {
+            if let (CaMode::Plugin, Some(bundle)) = (topology.ca.mode, ca)
+                && let Some(material) = bundle.clusters.get(id) {
                     add(
                         "cacerts.yaml".into(),
                         Object::CaCerts(CaCerts {
@@ -335,7 +335,6 @@ pub fn plan(topology: &Topology, inputs: &Inputs, ca: Option<&CaBundle>, options
                         }),
                     );
                 }
-            }
             if multi_network {
                 add("cross-network-gateway.yaml".into(), Object::CrossNetworkGateway(CrossNetworkGateway { namespace: namespace.clone() }));
             }
@@ -448,7 +447,7 @@ pub fn plan(topology: &Topology, inputs: &Inputs, ca: Option<&CaBundle>, options
         let resources: BTreeSet<String> = files.iter().filter(|f| f.is_manifest()).map(|f| f.path.clone()).collect();
         files.push(PlannedFile {
             path: "kustomization.yaml".into(),
-            body: Body::Own(Object::Kustomization(Kustomization { resources: resources.into_iter().collect() })),
+            body: Body::Own(Box::new(Object::Kustomization(Kustomization { resources: resources.into_iter().collect() }))),
         });
         files.sort_by(|a, b| a.path.cmp(&b.path));
         planned.push(ClusterPlan {

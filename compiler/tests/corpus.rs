@@ -89,7 +89,7 @@ fn short(file: &str) -> &str {
 fn every_diagnostic_has_a_help_line_and_a_label() {
     let corpus = corpus();
     for case in cases(corpus.path()) {
-        let outcome = driver::check(&[case.clone()], false, false);
+        let outcome = driver::check(std::slice::from_ref(&case), false, false);
         for d in &outcome.diagnostics {
             assert!(d.help.is_some(), "{}: {} has no help", case.display(), d.code.id);
             assert!(d.primary_span().is_some(), "{}: {} points nowhere", case.display(), d.code.id);

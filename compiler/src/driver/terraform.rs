@@ -68,13 +68,12 @@ pub fn run(query: &str, now: time::OffsetDateTime) -> Result<String, String> {
         Compiled::Unreadable | Compiled::Stopped => return Err(one_line(&diagnostics, &sources)),
     };
     let only = fields.get("cluster").copied();
-    if let Some(name) = only {
-        if !rendered.clusters.iter().any(|c| c.name == name) {
+    if let Some(name) = only
+        && !rendered.clusters.iter().any(|c| c.name == name) {
             let names: Vec<&str> = rendered.clusters.iter().map(|c| c.name.as_str()).collect();
             let d = super::unknown_cluster(name, &names);
             return Err(format!("{} {}; {}", d.code.id, d.message, d.help.unwrap_or_default()));
         }
-    }
     let mut result: BTreeMap<String, String> = BTreeMap::new();
     let mut objects: BTreeMap<String, String> = BTreeMap::new();
     for cluster in rendered.clusters.iter().filter(|c| only.is_none_or(|o| o == c.name)) {

@@ -214,15 +214,14 @@ impl Lowerer<'_> {
                     .help(format!("write {} after `{name}`, in quotes", shape.arg_name)),
             );
         }
-        if !shape.children {
-            if node.children().is_some() {
+        if !shape.children
+            && node.children().is_some() {
                 self.push(
                     Diagnostic::new(codes::UNEXPECTED_CHILDREN, format!("`{name}` takes no children"))
                         .primary(self.node_span(node), "this node has a `{ … }` block")
                         .help(format!("remove the `{{ … }}` block after `{name}`")),
                 );
             }
-        }
     }
 
     fn is_known_secret(&self, span: Span) -> bool {
@@ -564,7 +563,7 @@ impl Lowerer<'_> {
                         .secondary(kubeconfig.span, "and a kubeconfig here")
                         .help("remove `ca-file=` to use the kubeconfig's CA, or remove `kubeconfig=` and `context=`"),
                 );
-                return None;
+                None
             }
             (Some(path), None) => {
                 let Some(context) = context else {

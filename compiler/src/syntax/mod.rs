@@ -126,20 +126,6 @@ pub fn io_reason(err: &std::io::Error) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_jwt_shaped_tokens_only() {
-        let text = r#"reader-token "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2ln" x="eyJnot-a-token""#;
-        let found = inline_tokens(text);
-        assert_eq!(found.len(), 1);
-        let (start, len) = found[0];
-        assert_eq!(&text[start..start + len], "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2ln");
-    }
-}
-
 /// Reads a folder of template overrides: every `<name>.yaml.j2` in it, by name.
 pub fn read_templates(dir: &Path) -> Result<std::collections::BTreeMap<String, String>, Diagnostic> {
     let unreadable = |err: std::io::Error| {
@@ -156,4 +142,18 @@ pub fn read_templates(dir: &Path) -> Result<std::collections::BTreeMap<String, S
         templates.insert(name.to_string(), text);
     }
     Ok(templates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_jwt_shaped_tokens_only() {
+        let text = r#"reader-token "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2ln" x="eyJnot-a-token""#;
+        let found = inline_tokens(text);
+        assert_eq!(found.len(), 1);
+        let (start, len) = found[0];
+        assert_eq!(&text[start..start + len], "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2ln");
+    }
 }

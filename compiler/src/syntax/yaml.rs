@@ -159,14 +159,11 @@ pub(super) fn to_kdl(text: &str, file: FileId) -> Result<KdlDocument, Diagnostic
         if let Some(network) = &c.network {
             child(&mut n, with_arg("network", network, file));
         }
-        match (&c.role, &c.control_plane) {
-            (Some(role), control_plane) => {
-                let mut r = with_arg("role", role, file);
-                prop(&mut r, "control-plane", control_plane, file);
-                child(&mut n, r);
-            }
-            // A control plane without a role: the role node is what is missing.
-            (None, _) => {}
+        // A control plane without a role: the role node is what is missing, and is reported so.
+        if let Some(role) = &c.role {
+            let mut r = with_arg("role", role, file);
+            prop(&mut r, "control-plane", &c.control_plane, file);
+            child(&mut n, r);
         }
         if let Some(api) = &c.api_server {
             let mut a = node("api-server", api.referenced, file);

@@ -23,6 +23,12 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum MessageFormat {
     Human,
     Json,
@@ -75,6 +81,14 @@ enum Command {
     /// Terraform's `external` data source: a JSON query on stdin (topology, and optionally
     /// cluster, out, tokens, addresses), a JSON object of strings on stdout.
     Terraform,
+    /// Draw the topology: networks, clusters, control planes and who reads whom.
+    Graph {
+        /// The topology file.
+        topology: PathBuf,
+        /// Mermaid (for Markdown and GitHub) or Graphviz DOT.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
     /// Print the JSON Schema of the topology (for editors, and for topologies written in YAML or JSON).
     Schema,
     /// Print a shell completion script: `meshgen completions bash > /etc/bash_completion.d/meshgen`.
@@ -161,6 +175,16 @@ pub fn main() -> ExitCode {
             if let (Some(built), MessageFormat::Human, BuildMode::Write) = (&outcome.built, format, &options.mode) {
                 println!("built {} clusters, {} files into {}", built.clusters, built.files, out.display());
             }
+            exit(&outcome)
+        }
+        Command::Graph { topology, format } => {
+            let format = match format {
+                GraphFormat::Mermaid => crate::graph::Format::Mermaid,
+                GraphFormat::Dot => crate::graph::Format::Dot,
+            };
+            let outcome = driver::graph(&topology, format);
+            report(&outcome, MessageFormat::Human);
+            print!("{}", outcome.stdout);
             exit(&outcome)
         }
         Command::Schema => {

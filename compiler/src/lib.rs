@@ -9,6 +9,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod driver;
 pub mod emit;
+pub mod graph;
 pub mod model;
 pub mod pki;
 pub mod plan;

@@ -342,3 +342,20 @@ fn diagnostics_of_the_yaml_form_point_into_the_yaml_file() {
     let err = stderr(&output);
     assert!(err.contains("MG0001") && err.contains("unknown field `adress`") && err.contains("topology.yaml:13:"), "{err}");
 }
+
+#[test]
+fn graph_draws_networks_roles_control_planes_and_reads() {
+    let (_tmp, dir) = example_copy("mixed-revision");
+    let mermaid = meshgen(&["graph", "topology.kdl"], &dir);
+    assert_eq!(mermaid.status.code(), Some(0), "{}", stderr(&mermaid));
+    insta::assert_snapshot!("graph-mixed-revision-mermaid", stdout(&mermaid));
+    let dot = meshgen(&["graph", "--format", "dot", "topology.kdl"], &dir);
+    assert_eq!(dot.status.code(), Some(0));
+    insta::assert_snapshot!("graph-mixed-revision-dot", stdout(&dot));
+
+    std::fs::write(dir.join("broken.kdl"), "mesh \"m\"\nclustr \"x\"\n").unwrap();
+    let broken = meshgen(&["graph", "broken.kdl"], &dir);
+    assert_eq!(broken.status.code(), Some(1));
+    assert_eq!(stdout(&broken), "", "no diagram of a topology with errors");
+    assert!(stderr(&broken).contains("MG0002"));
+}

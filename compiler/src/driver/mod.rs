@@ -251,6 +251,20 @@ pub fn check_source(file_name: &str, text: String, dir: &Path) -> Outcome {
     finish(sources, diags, false, false, None)
 }
 
+/// `meshgen graph`: the checked topology as a diagram on stdout.
+pub fn graph(path: &Path, format: crate::graph::Format) -> Outcome {
+    let now = time::OffsetDateTime::now_utc();
+    let mut sources = Sources::new();
+    let mut diags = Diagnostics::new();
+    let topology = front(path, true, now, &mut sources, &mut diags);
+    let unreadable = diags.iter().any(|d| d.code == crate::diagnostics::codes::TOPOLOGY_UNREADABLE);
+    let mut outcome = finish(sources, diags, false, unreadable, None);
+    if let (Some((topology, _)), Status::Ok) = (topology, outcome.status) {
+        outcome.stdout = crate::graph::render(&topology, format);
+    }
+    outcome
+}
+
 /// `meshgen check`: the front end and checks of each topology; writes nothing.
 pub fn check(paths: &[PathBuf], allow_pending: bool, deny_warnings: bool) -> Outcome {
     let now = time::OffsetDateTime::now_utc();

@@ -78,6 +78,16 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Reprint KDL topologies in the canonical layout, every comment kept; rewrites the files
+    /// that change.
+    Fmt {
+        /// Write nothing: list the files that would change, and exit 1 if any would.
+        #[arg(long)]
+        check: bool,
+        /// One or more topology files (KDL).
+        #[arg(required = true)]
+        topologies: Vec<PathBuf>,
+    },
     /// Terraform's `external` data source: a JSON query on stdin (topology, and optionally
     /// cluster, out, tokens, addresses), a JSON object of strings on stdout.
     Terraform,
@@ -243,6 +253,16 @@ pub fn main() -> ExitCode {
             };
             report(&outcome, format);
             // stdout carries one thing: the table or summary, or the machine-readable document.
+            match format {
+                MessageFormat::Human => print!("{}", outcome.stdout),
+                MessageFormat::Json | MessageFormat::Github => eprint!("{}", outcome.stdout),
+            }
+            exit(&outcome)
+        }
+        Command::Fmt { check, topologies } => {
+            let outcome = driver::fmt::run(&topologies, check);
+            report(&outcome, format);
+            // stdout carries one thing: the list of files, or the machine-readable document.
             match format {
                 MessageFormat::Human => print!("{}", outcome.stdout),
                 MessageFormat::Json | MessageFormat::Github => eprint!("{}", outcome.stdout),

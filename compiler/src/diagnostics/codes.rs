@@ -38,6 +38,7 @@ registry! {
     MISSING_PROPERTY = "MG0012", Error, "missing required property";
     CONFLICTING_PROPERTIES = "MG0013", Error, "properties that exclude each other";
     TOPOLOGY_UNREADABLE = "MG0014", Error, "topology file cannot be read";
+    NOT_FORMATTABLE = "MG0015", Error, "topology that fmt cannot format";
 
     // Rule 1: names.
     INVALID_CLUSTER_ID = "MG0101", Error, "invalid cluster ID";

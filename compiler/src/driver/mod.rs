@@ -2,9 +2,10 @@
 //! front end and checks when they found errors (so every error of the input is reported, and no
 //! file is written), after pki when the CA is wrong, and otherwise through to emit.
 //! It holds no rule and decides nothing about output; it only connects the stages.
-//! `ca` runs the `meshgen pki` commands.
+//! `ca` runs the `meshgen pki` commands, `fmt` runs `meshgen fmt`.
 
 pub mod ca;
+pub mod fmt;
 pub mod terraform;
 
 use std::collections::BTreeMap;

@@ -6,6 +6,7 @@
 //! This stage reads files and nothing else: it writes nothing and judges no semantic rule
 //! (duplicates, references between clusters and the like belong to `check`).
 
+pub mod fmt;
 mod git;
 pub mod grammar;
 pub mod inputs;
@@ -25,10 +26,7 @@ pub fn load(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) -> Opti
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) => {
-            diags.push(
-                Diagnostic::new(codes::TOPOLOGY_UNREADABLE, format!("cannot read {}: {}", path.display(), io_reason(&err)))
-                    .help("pass the path of a topology file, such as examples/primary-remote/topology.kdl"),
-            );
+            diags.push(unreadable(path, &err));
             return None;
         }
     };
@@ -40,6 +38,12 @@ pub fn load(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) -> Opti
     };
     let file = sources.add(path.to_path_buf(), name, text);
     parse(file, file_name, dir, sources, diags)
+}
+
+/// The topology file given on the command line cannot be read (MG0014).
+fn unreadable(path: &Path, err: &std::io::Error) -> Diagnostic {
+    Diagnostic::new(codes::TOPOLOGY_UNREADABLE, format!("cannot read {}: {}", path.display(), io_reason(err)))
+        .help("pass the path of a topology file, such as examples/primary-remote/topology.kdl")
 }
 
 /// Parses and lowers topology text already in `sources`.
@@ -62,16 +66,7 @@ pub fn parse(file: FileId, file_name: String, dir: PathBuf, sources: &mut Source
             diags.push(problem);
         })
     } else {
-        kdl::KdlDocument::parse(sources.text(file)).map_err(|err| {
-            for d in err.diagnostics {
-                let span = Span::new(file, d.span.offset(), d.span.len());
-                let message = d.message.unwrap_or_else(|| "invalid KDL".to_string());
-                let diagnostic = Diagnostic::new(codes::SYNTAX, message).primary(span, d.label.unwrap_or_default()).help(d.help.unwrap_or_else(|| {
-                    "a topology is KDL 2.0: `node \"argument\" key=\"value\" { child … }`, strings in double quotes, one node per line".to_string()
-                }));
-                diags.push(diagnostic);
-            }
-        })
+        kdl::KdlDocument::parse(sources.text(file)).map_err(|err| syntax_errors(err, file, diags))
     };
     let document = match parsed {
         Ok(document) => document,
@@ -84,6 +79,18 @@ pub fn parse(file: FileId, file_name: String, dir: PathBuf, sources: &mut Source
         sources.mark_secret(span);
     }
     topology
+}
+
+/// KDL's parse errors as MG0001 diagnostics, labelled in `file`.
+fn syntax_errors(err: kdl::KdlError, file: FileId, diags: &mut Diagnostics) {
+    for d in err.diagnostics {
+        let span = Span::new(file, d.span.offset(), d.span.len());
+        let message = d.message.unwrap_or_else(|| "invalid KDL".to_string());
+        let diagnostic = Diagnostic::new(codes::SYNTAX, message).primary(span, d.label.unwrap_or_default()).help(d.help.unwrap_or_else(|| {
+            "a topology is KDL 2.0: `node \"argument\" key=\"value\" { child … }`, strings in double quotes, one node per line".to_string()
+        }));
+        diags.push(diagnostic);
+    }
 }
 
 /// Byte ranges of JWT-shaped strings (`eyJ…` with three dot-separated parts), which is what

@@ -269,3 +269,26 @@ fn a_token_from_the_environment() {
     let secret = std::fs::read_to_string(dir.join("out/primary-1/remote-secret-remote-1.yaml")).unwrap();
     assert!(secret.contains("token: token-from-env\n"), "{secret}");
 }
+
+#[test]
+fn a_hostname_gateway_with_a_revision_routes_webhooks_to_the_hostname() {
+    let (_tmp, dir) = example_copy("primary-remote-multi-network");
+    let text = std::fs::read_to_string(dir.join("topology.kdl")).unwrap();
+    std::fs::write(dir.join("topology.kdl"), text.replace("namespace \"istio-mesh\"", "namespace \"istio-mesh\"\n    revision \"canary\"")).unwrap();
+    let output = meshgen(&["build", "topology.kdl", "-o", "out"], &dir);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let read = |p: &str| std::fs::read_to_string(dir.join("out").join(p)).unwrap();
+    let host = "eastwest.east-1.mesh.acme.example";
+    let expose = read("east-1/expose-istiod.yaml");
+    assert!(expose.contains("name: istiod-vs-canary"), "{expose}");
+    let webhook_route = &expose[expose.find("- port: 15017").unwrap()..];
+    assert!(webhook_route.contains(&format!("- {host}")), "the webhook route accepts the gateway's host name: {expose}");
+    assert!(webhook_route.contains("- istiod-canary.istio-mesh.svc"), "{expose}");
+    assert!(read("east-1/install/istiod.values.yaml").contains(&format!("ISTIOD_CUSTOM_HOST: {host}")));
+    let remote = read("west-1/install/istioctl.yaml");
+    assert!(remote.contains(&format!("injectionURL: https://{host}:15017/inject/cluster/west-1/net/west")), "{remote}");
+    assert!(remote.contains(&format!("validationURL: https://{host}:15017/validate")), "{remote}");
+    let service = read("west-1/istiod-remote.yaml");
+    assert!(service.contains("name: istiod-canary") && service.contains("type: ExternalName") && service.contains(&format!("externalName: {host}")), "{service}");
+    assert!(!service.contains("EndpointSlice"), "no endpoints for an ExternalName service: {service}");
+}

@@ -292,3 +292,38 @@ fn a_hostname_gateway_with_a_revision_routes_webhooks_to_the_hostname() {
     assert!(service.contains("name: istiod-canary") && service.contains("type: ExternalName") && service.contains(&format!("externalName: {host}")), "{service}");
     assert!(!service.contains("EndpointSlice"), "no endpoints for an ExternalName service: {service}");
 }
+
+#[test]
+fn an_output_folder_that_cannot_be_created_is_an_io_error() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    std::fs::write(dir.join("blocker"), "a file where a folder should go").unwrap();
+    let output = meshgen(&["build", "topology.kdl", "-o", "blocker/out"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("MG1102") && stderr(&output).contains("cannot write blocker"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_broken_template_override_is_reported_by_name() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    std::fs::create_dir(dir.join("templates")).unwrap();
+    std::fs::write(dir.join("templates/namespace.yaml.j2"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ name | yaml \n").unwrap();
+    let output = meshgen(&["build", "topology.kdl", "-o", "out", "--templates", "templates"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("MG1103") && err.contains("template namespace failed for namespace.yaml"), "{err}");
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn an_intermediate_that_cannot_be_stored_is_reported() {
+    let (_tmp, dir) = example_copy("primary-remote");
+    // The cluster's folder is a link to nowhere: nothing is stored yet, and no folder can be made.
+    std::fs::remove_dir_all(dir.join("pki/clusters/primary-1")).unwrap();
+    std::os::unix::fs::symlink(dir.join("nowhere/primary-1"), dir.join("pki/clusters/primary-1")).unwrap();
+    let output = meshgen(&["build", "topology.kdl", "-o", "out"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("MG0814") && err.contains("cannot store the intermediate of cluster `primary-1`"), "{err}");
+    assert!(!err.contains("PRIVATE KEY"), "{err}");
+    assert!(!dir.join("out").exists());
+}

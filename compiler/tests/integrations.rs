@@ -191,6 +191,8 @@ fn terraform_errors_are_one_line_on_stderr() {
         (r#"["topology.kdl"]"#, "the query must be a JSON object of strings"),
         (r#"{"topology": "topology.kdl", "tokens": "not json"}"#, "query value `tokens` must be a JSON-encoded object of strings"),
         (r#"{"topology": "topology.kdl", "cluster": "remote-9"}"#, "MG1104 the topology has no cluster \"remote-9\""),
+        (r#"{"topology": "topology.kdl", "tokens": "{\"remote-9\": \"t\"}"}"#, "MG1105 a reader token given for \"remote-9\", which is not a cluster of the topology"),
+        (r#"{"topology": "topology.kdl", "addresses": "{\"remote-1\": \"203.0.113.9\"}"}"#, "MG1105 an east-west gateway address given for \"remote-1\", which has no `eastwest-gateway`"),
     ] {
         let output = terraform(query, &dir);
         assert_eq!(output.status.code(), Some(1), "{query}");

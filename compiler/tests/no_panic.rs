@@ -1,9 +1,13 @@
-//! No input panics meshgen. Every file under `corpus/crashes/` is an input the fuzzer
-//! (`fuzz/`, targets `front_end` and `front_end_yaml`) once found to panic, minimised; together
-//! with every `corpus/bad/*.kdl` and every example topology, each is driven exactly as the fuzz
-//! targets drive it, as `topology.<its extension>` (so a `.yaml` crash takes the YAML form): `driver::check_source` (syntax → lower → inputs → checks), then the diagnostics
-//! rendered for people, as JSON and as GitHub workflow commands. A panic in any of them fails the
-//! test, which names every input that panicked.
+//! No input panics or crashes meshgen. Every file under `corpus/crashes/` is an input that once
+//! crashed the front end (a stack overflow, memory exhausted), found by the fuzzer (`fuzz/`) or
+//! while probing what it could not reach. Those, every `corpus/bad/*.kdl` and every example
+//! topology are driven exactly as the fuzz targets drive an input, as `topology.<its extension>`
+//! (a `.yaml` file takes the YAML form): `driver::check_source` (syntax → lower → inputs →
+//! checks), then the diagnostics rendered for people, as JSON and as GitHub workflow commands.
+//! A panic in any of them fails the test, which names every input that panicked. A stack
+//! overflow aborts the test process, which fails it too. (The inputs that once took exponential
+//! time and memory are here as well; the test measures no time — speed belongs to benchmarks —
+//! but such a regression would keep it from finishing.)
 //!
 //! The inputs are judged in the fuzz target's folder layout, so a crash reproduces here as it did
 //! there: `<tmp>/ex/` holds the `kube/`, `pki/` and `tokens/` of every example, `<tmp>/files/`
@@ -65,8 +69,9 @@ fn no_crash_seed_or_bad_topology_panics_the_front_end() {
         let data = std::fs::read(input).unwrap();
         let form = input.extension().and_then(|e| e.to_str()).filter(|e| ["yaml", "yml", "json"].contains(e)).unwrap_or("kdl");
         let file_name = format!("topology.{form}");
+        let name = input.strip_prefix(&repo).unwrap_or(input).display().to_string();
         if panic::catch_unwind(AssertUnwindSafe(|| front_end(&file_name, &data, &dir))).is_err() {
-            panicked.push(input.strip_prefix(&repo).unwrap_or(input).display().to_string());
+            panicked.push(name);
         }
     }
     assert!(panicked.is_empty(), "the front end panicked on {} input(s):\n  {}", panicked.len(), panicked.join("\n  "));

@@ -513,6 +513,17 @@ pub fn format_file(path: &Path, write: bool, sources: &mut Sources, diags: &mut 
             return FileOutcome::Failed;
         }
     };
+    // What kdl's parser cannot be given (too deep, a comment left open), refused as the front
+    // end does.
+    if let Some(problem) = super::nesting(&text) {
+        let secrets = super::inline_tokens(&text);
+        let file = sources.add(path.to_path_buf(), path.display().to_string(), text);
+        for (offset, len) in secrets {
+            sources.mark_secret(Span::new(file, offset, len));
+        }
+        diags.push(super::nesting_diagnostic(file, problem));
+        return FileOutcome::InputErrors;
+    }
     let formatted = match format(&text) {
         Ok(formatted) => formatted,
         Err(FormatError::Syntax(err)) => {

@@ -65,6 +65,9 @@ pub fn parse(file: FileId, file_name: String, dir: PathBuf, sources: &mut Source
         yaml::to_kdl(sources.text(file), file).map_err(|problem| {
             diags.push(problem);
         })
+    } else if let Some(problem) = nesting(sources.text(file)) {
+        diags.push(nesting_diagnostic(file, problem));
+        Err(())
     } else {
         kdl::KdlDocument::parse(sources.text(file)).map_err(|err| syntax_errors(err, file, diags))
     };
@@ -90,6 +93,134 @@ fn syntax_errors(err: kdl::KdlError, file: FileId, diags: &mut Diagnostics) {
             "a topology is KDL 2.0: `node \"argument\" key=\"value\" { child … }`, strings in double quotes, one node per line".to_string()
         }));
         diags.push(diagnostic);
+    }
+}
+
+/// How deep `{ … }` blocks and `/* … */` comments may nest in a KDL topology; it needs three.
+/// kdl 6.7's parser recurses once per level with no limit of its own (a few thousand levels
+/// overflow the stack and abort the process), and its error recovery takes time and memory
+/// exponential in the depth of blocks left open (kdl-rs issue 177; a 2 KB file with 30 open
+/// levels took 85 s and 4.7 GB).
+const MAX_NESTING: usize = 8;
+
+/// Why a KDL text is not given to kdl's parser: the byte offset of the first `{` or `/*` that
+/// opens a level past [`MAX_NESTING`], or of a `/*` that is never closed (kdl reads on through
+/// such a comment as if it were not one, with the same recursion and the same blow-up).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Nesting {
+    TooDeep(usize),
+    CommentLeftOpen(usize),
+}
+
+/// A lexical scan in linear time that errs on the side of counting: strings (quoted, multi-line
+/// and raw) and `//` comments are skipped, so what they hold does not count, but a string that
+/// does not close as KDL 2.0 requires is no string, and what it would hold counts.
+fn nesting(text: &str) -> Option<Nesting> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut comments = 0usize;
+    let mut comment_start = 0;
+    // For each kind of string (hashes, multi-line), where one opened before is known not to
+    // close: one of the same kind opened before that point does not close either.
+    let mut unclosed = [[0usize; 2]; MAX_RAW_HASHES + 1];
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if rest[0] == b'{' && comments == 0 || rest.starts_with(b"/*") {
+            depth += 1;
+            if depth > MAX_NESTING {
+                return Some(Nesting::TooDeep(i));
+            }
+        }
+        i += if comments > 0 {
+            if rest.starts_with(b"/*") {
+                comments += 1;
+                2
+            } else if rest.starts_with(b"*/") {
+                comments -= 1;
+                depth -= 1;
+                2
+            } else {
+                1
+            }
+        } else {
+            match rest[0] {
+                b'}' => {
+                    depth = depth.saturating_sub(1);
+                    1
+                }
+                b'/' if rest.starts_with(b"/*") => {
+                    comments = 1;
+                    comment_start = i;
+                    2
+                }
+                b'/' if rest.starts_with(b"//") => (0..rest.len()).find(|&at| newline_at(&rest[at..])).unwrap_or(rest.len()),
+                b'"' | b'#' => match string_opener(rest) {
+                    None => 1,
+                    Some((hashes, multi, opener)) if i < unclosed[hashes][usize::from(multi)] => opener,
+                    Some((hashes, multi, opener)) => match string_close(rest, hashes, multi, opener) {
+                        Ok(len) => len,
+                        Err(bound) => {
+                            unclosed[hashes][usize::from(multi)] = i + bound;
+                            opener
+                        }
+                    },
+                },
+                _ => 1,
+            }
+        };
+    }
+    (comments > 0).then_some(Nesting::CommentLeftOpen(comment_start))
+}
+
+/// Raw strings with more hashes than this are not recognised: what they hold counts.
+const MAX_RAW_HASHES: usize = 8;
+
+/// Whether `text` starts with one of KDL 2.0's newlines (CR, LF, NEL, VT, FF, LS, PS).
+fn newline_at(text: &[u8]) -> bool {
+    matches!(text.first(), Some(b'\r' | b'\n' | 0x0b | 0x0c)) || ["\u{85}", "\u{2028}", "\u{2029}"].iter().any(|n| text.starts_with(n.as_bytes()))
+}
+
+/// The string `text` starts with, if any: its hashes, whether it is multi-line (`"""` and a
+/// newline), and the length of its opening.
+fn string_opener(text: &[u8]) -> Option<(usize, bool, usize)> {
+    let hashes = text.iter().take_while(|&&b| b == b'#').count();
+    let body = &text[hashes..];
+    if hashes > MAX_RAW_HASHES || body.first() != Some(&b'"') {
+        return None;
+    }
+    let multi = body.starts_with(b"\"\"\"") && newline_at(&body[3..]);
+    Some((hashes, multi, hashes + if multi { 3 } else { 1 }))
+}
+
+/// The length of the string `text` starts with, or where the search for its closing stopped
+/// (the end of the line for a one-line string, else the end of the text).
+fn string_close(text: &[u8], hashes: usize, multi: bool, opener: usize) -> Result<usize, usize> {
+    let quote: &[u8] = if multi { b"\"\"\"" } else { b"\"" };
+    let mut i = opener;
+    while i < text.len() {
+        let rest = &text[i..];
+        if hashes == 0 && rest[0] == b'\\' {
+            i += 2;
+        } else if !multi && newline_at(rest) {
+            return Err(i);
+        } else if rest.starts_with(quote) && rest[quote.len()..].iter().take(hashes).filter(|&&b| b == b'#').count() == hashes {
+            return Ok(i + quote.len() + hashes);
+        } else {
+            i += 1;
+        }
+    }
+    Err(text.len())
+}
+
+fn nesting_diagnostic(file: FileId, problem: Nesting) -> Diagnostic {
+    match problem {
+        Nesting::TooDeep(offset) => Diagnostic::new(codes::SYNTAX, format!("blocks and comments nest more than {MAX_NESTING} levels deep"))
+            .primary(Span::new(file, offset, 1), format!("level {} opens here", MAX_NESTING + 1))
+            .help("a topology needs three levels at most (`cluster \"…\" { api-server … }`): look for blocks or comments left open"),
+        Nesting::CommentLeftOpen(offset) => Diagnostic::new(codes::SYNTAX, "a `/*` comment is never closed")
+            .primary(Span::new(file, offset, 2), "this comment has no `*/`")
+            .help("close it with `*/`; `/* … */` comments nest, so each `/*` inside needs its own `*/`"),
     }
 }
 
@@ -162,5 +293,34 @@ mod tests {
         assert_eq!(found.len(), 1);
         let (start, len) = found[0];
         assert_eq!(&text[start..start + len], "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2ln");
+    }
+
+    #[test]
+    fn nesting_is_limited_and_strings_and_line_comments_do_not_count() {
+        let blocks = |n: usize| format!("mesh \"m\"\n{}{}", "a {".repeat(n), "}".repeat(n));
+        assert_eq!(nesting(&blocks(MAX_NESTING)), None);
+        assert_eq!(nesting(&blocks(MAX_NESTING + 1)), Some(Nesting::TooDeep(9 + 3 * MAX_NESTING + 2)));
+        let comments = format!("{}{}", "/*".repeat(MAX_NESTING + 1), "*/".repeat(MAX_NESTING + 1));
+        assert_eq!(nesting(&comments), Some(Nesting::TooDeep(2 * MAX_NESTING)));
+        assert_eq!(nesting("a /* b */ c /* d /* e */ {"), Some(Nesting::CommentLeftOpen(12)));
+        let braces = "{".repeat(100);
+        for text in [
+            format!("a \"{braces}\" \"\\\"{braces}\""),
+            format!("a #\"{braces}\"# ##\"\"#{braces}\"##"),
+            format!("a \"\"\"\n{braces}\n\"\"\""),
+            format!("a // {braces}\nb"),
+        ] {
+            assert_eq!(nesting(&text), None, "{text}");
+        }
+        // A string that does not close is no string: what follows counts.
+        assert!(nesting(&format!("a \"x\n{braces}")).is_some());
+        assert!(nesting(&format!("a \"x\r{braces}\"")).is_some());
+        assert!(nesting(&format!("a #\"x{braces}\"")).is_some());
+        assert!(nesting(&format!("a // x\r{braces}")).is_some());
+        // Linear time: a long line of strings that never close is scanned once per kind.
+        let unclosed = format!("{}\n{}", "##\"a #\"b ".repeat(100_000), "#\"\"\"\n".repeat(100_000));
+        let started = std::time::Instant::now();
+        assert_eq!(nesting(&unclosed), None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
     }
 }

@@ -19,7 +19,7 @@ pub struct Options {
 
 /// The clusters some primary reads (rule 4): every primary reads every other cluster.
 pub fn read_clusters(topology: &Topology) -> BTreeSet<&str> {
-    let primaries: BTreeSet<&str> = topology.clusters.iter().filter(|c| c.is_primary()).map(|c| c.name.as_str()).collect();
+    let primaries = topology.primaries();
     topology
         .clusters
         .iter()
@@ -162,10 +162,7 @@ fn networks(topology: &Topology, diags: &mut Diagnostics) {
         if declared.contains(&network.as_str()) {
             continue;
         }
-        let help = match crate::syntax::did_you_mean(&network.value, &declared) {
-            Some(s) => format!("did you mean \"{s}\"?"),
-            None => format!("declare it at the top level: `network \"{}\"`", network.value),
-        };
+        let help = crate::syntax::did_you_mean_or(&network.value, &declared, || format!("declare it at the top level: `network \"{}\"`", network.value));
         diags.push(
             Diagnostic::new(codes::UNDECLARED_NETWORK, format!("cluster \"{}\" is on network \"{}\", which is not declared", cluster.name.value, network.value))
                 .primary(network.span, "undeclared network")
@@ -208,7 +205,7 @@ fn roles(topology: &Topology, diags: &mut Diagnostics) {
         let Some(role) = &cluster.role else { continue };
         let Role::Remote { control_plane } = &role.value else { continue };
         let Some(control_plane) = control_plane else {
-            let primaries: Vec<&str> = topology.clusters.iter().filter(|c| c.is_primary()).map(|c| c.name.as_str()).collect();
+            let primaries = topology.primaries();
             let example = primaries.first().copied().unwrap_or("<primary>");
             diags.push(
                 Diagnostic::new(codes::REMOTE_WITHOUT_CONTROL_PLANE, format!("remote \"{}\" does not name its control plane", cluster.name.value))
@@ -219,10 +216,7 @@ fn roles(topology: &Topology, diags: &mut Diagnostics) {
         };
         match topology.cluster(control_plane.as_str()) {
             None => {
-                let help = match crate::syntax::did_you_mean(&control_plane.value, &names) {
-                    Some(s) => format!("did you mean \"{s}\"?"),
-                    None => "name a cluster of this topology whose role is \"primary\"".to_string(),
-                };
+                let help = crate::syntax::did_you_mean_or(&control_plane.value, &names, || "name a cluster of this topology whose role is \"primary\"".to_string());
                 diags.push(
                     Diagnostic::new(codes::UNKNOWN_CONTROL_PLANE, format!("control plane \"{}\" is not a cluster of this mesh", control_plane.value))
                         .primary(control_plane.span, "no such cluster")

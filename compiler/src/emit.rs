@@ -255,11 +255,7 @@ pub fn stream(rendered: &Rendered, cluster: &str) -> Option<String> {
     let cluster = rendered.clusters.iter().find(|c| c.name == cluster)?;
     let mut text = String::new();
     for file in cluster.files.iter().filter(|f| f.manifest) {
-        for document in file.content.documents().split("\n---\n") {
-            let document = document.trim_end_matches('\n');
-            if document.is_empty() {
-                continue;
-            }
+        for document in file.content.document_texts() {
             if !text.is_empty() {
                 text.push_str("---\n");
             }

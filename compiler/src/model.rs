@@ -50,6 +50,11 @@ impl Topology {
     pub fn cluster(&self, name: &str) -> Option<&Cluster> {
         self.clusters.iter().find(|c| c.name.value == name)
     }
+
+    /// The IDs of the primary clusters, in declaration order.
+    pub fn primaries(&self) -> Vec<&str> {
+        self.clusters.iter().filter(|c| c.is_primary()).map(|c| c.name.as_str()).collect()
+    }
 }
 
 #[derive(Debug)]

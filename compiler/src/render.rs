@@ -71,6 +71,12 @@ impl Content {
     pub fn documents(&self) -> &str {
         std::str::from_utf8(&self.bytes[self.body_start..]).unwrap_or_default()
     }
+
+    /// Each document's text on its own, without separators or trailing newline, in the order of
+    /// `objects`.
+    pub fn document_texts(&self) -> impl Iterator<Item = &str> {
+        self.documents().split("\n---\n").map(|d| d.trim_end_matches('\n')).filter(|d| !d.is_empty())
+    }
 }
 
 #[derive(Clone, Debug)]

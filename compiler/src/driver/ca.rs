@@ -106,7 +106,7 @@ pub fn show(topology: &Path, now: OffsetDateTime) -> Outcome {
     if root_of(&topo, "show", &sources, &mut diags).is_none() {
         return finish(sources, diags, false, false, None);
     }
-    let mut primaries = primaries(&topo);
+    let mut primaries = topo.primaries();
     primaries.sort_unstable();
     let request = PkiRequest { topology: &topo, primaries: primaries.clone(), output_dir: None, now, mode: IssueMode::ReadOnly };
     pki::prepare(&request, &mut sources, &mut diags);
@@ -126,7 +126,7 @@ pub fn renew(topology: &Path, clusters: &[String], now: OffsetDateTime) -> Outco
     if root_of(&topo, "renew", &sources, &mut diags).is_none() {
         return finish(sources, diags, false, false, None);
     }
-    let primaries = primaries(&topo);
+    let primaries = topo.primaries();
     let mut chosen: BTreeSet<&str> = BTreeSet::new();
     let mut wrong = false;
     for name in clusters {
@@ -219,10 +219,6 @@ fn first_line(sources: &Sources, span: Span) -> Span {
     let line = text.split('\n').next().unwrap_or("");
     let len = line.trim_end().trim_end_matches('{').trim_end().len();
     Span::new(span.file, span.offset, if len == 0 { span.len } else { len })
-}
-
-fn primaries(topology: &Topology) -> Vec<&str> {
-    topology.clusters.iter().filter(|c| c.is_primary()).map(|c| c.name.as_str()).collect()
 }
 
 fn not_a_primary(topology: &Topology, name: &str, primaries: &[&str]) -> Diagnostic {

@@ -173,10 +173,7 @@ pub fn build(options: &BuildOptions) -> Outcome {
 
 /// A cluster named on the command line that the topology does not have.
 pub(crate) fn unknown_cluster(name: &str, known: &[&str]) -> Diagnostic {
-    let help = match syntax::did_you_mean(name, known) {
-        Some(s) => format!("did you mean \"{s}\"?"),
-        None => format!("the clusters are: {}", known.join(", ")),
-    };
+    let help = syntax::did_you_mean_or(name, known, || format!("the clusters are: {}", known.join(", ")));
     Diagnostic::new(crate::diagnostics::codes::UNKNOWN_CLUSTER, format!("the topology has no cluster \"{name}\"")).help(help)
 }
 
@@ -196,28 +193,13 @@ fn compile(options: &BuildOptions, sources: &mut Sources, diags: &mut Diagnostic
     if diags.has_errors() {
         return Compiled::Stopped;
     }
-    let primaries: Vec<&str> = topology.clusters.iter().filter(|c| c.is_primary()).map(|c| c.name.as_str()).collect();
+    let primaries = topology.primaries();
     // Only a build that writes may issue intermediates: a check or a stream that issued a fresh
     // random key on every run would never be stable.
-    let mode = if options.mode == BuildMode::Write { IssueMode::IssueMissing } else { IssueMode::ReadOnly };
+    let mode = if options.mode == BuildMode::Write { IssueMode::IssueMissing } else { IssueMode::RequireIssued };
     let output_dir = (!matches!(options.mode, BuildMode::Stdout { .. })).then_some(options.out.as_path());
-    let request = PkiRequest { topology: &topology, primaries: primaries.clone(), output_dir, now: options.now, mode };
+    let request = PkiRequest { topology: &topology, primaries, output_dir, now: options.now, mode };
     let bundle = pki::prepare(&request, sources, diags);
-    if let (Some(bundle), IssueMode::ReadOnly) = (&bundle, mode) {
-        for primary in primaries.iter().filter(|p| !bundle.clusters.contains_key(**p)) {
-            let span = topology.cluster(primary).map(|c| c.name.span);
-            let mut d = Diagnostic::new(crate::diagnostics::codes::INTERMEDIATE_NOT_ISSUED, format!("the intermediate CA of \"{primary}\" has not been issued yet"))
-                .help(format!(
-                    "run `meshgen build {}` once: it issues the intermediate into `{}/{primary}/`; commit it so every later build, check and stream is reproducible",
-                    options.topology.display(),
-                    topology.ca.intermediate.dir.written
-                ));
-            if let Some(span) = span {
-                d = d.primary(span, "no intermediate issued for this primary");
-            }
-            diags.push(d);
-        }
-    }
     if diags.has_errors() {
         return Compiled::Stopped;
     }
@@ -278,7 +260,7 @@ pub fn check(paths: &[PathBuf], allow_pending: bool, deny_warnings: bool) -> Out
             continue;
         };
         // The CA is judged too (rule 8), without issuing anything.
-        let primaries: Vec<&str> = topology.clusters.iter().filter(|c| c.is_primary()).map(|c| c.name.as_str()).collect();
+        let primaries = topology.primaries();
         let request = PkiRequest { topology: &topology, primaries, output_dir: None, now, mode: IssueMode::ReadOnly };
         pki::prepare(&request, &mut sources, &mut diags);
     }

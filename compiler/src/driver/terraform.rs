@@ -78,8 +78,7 @@ pub fn run(query: &str, now: time::OffsetDateTime) -> Result<String, String> {
     let mut objects: BTreeMap<String, String> = BTreeMap::new();
     for cluster in rendered.clusters.iter().filter(|c| only.is_none_or(|o| o == c.name)) {
         for file in cluster.files.iter().filter(|f| f.manifest) {
-            let documents = file.content.documents().split("\n---\n").map(|d| d.trim_end_matches('\n')).filter(|d| !d.is_empty());
-            for (id, document) in file.content.objects.iter().zip(documents) {
+            for (id, document) in file.content.objects.iter().zip(file.content.document_texts()) {
                 objects.insert(format!("{}/{}", cluster.name, id.key()), format!("{document}\n"));
             }
         }

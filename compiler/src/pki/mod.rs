@@ -79,8 +79,12 @@ impl fmt::Debug for CaBundle {
 pub enum IssueMode {
     /// Issue and store an intermediate for every primary that has none (`build`).
     IssueMissing,
-    /// Read and verify only; a primary without a stored intermediate is left out (`check`, `--check`).
+    /// Read and verify only; a primary without a stored intermediate is left out (`check`,
+    /// `pki show`).
     ReadOnly,
+    /// Read and verify only; a primary without a stored intermediate is an error (`build --check`,
+    /// `build --stdout`, `terraform`: output that must not depend on a key minted on the spot).
+    RequireIssued,
 }
 
 pub struct PkiRequest<'a> {
@@ -424,6 +428,7 @@ impl Stage<'_, '_> {
                     material.insert(cluster.to_string(), m);
                 }
                 Stored::Missing if self.req.mode == IssueMode::IssueMissing => to_issue.push(cluster),
+                Stored::Missing if self.req.mode == IssueMode::RequireIssued => self.not_issued(cluster),
                 Stored::Missing | Stored::Broken => {}
             }
         }
@@ -811,6 +816,21 @@ impl Stage<'_, '_> {
 
     /// No two clusters may share an intermediate key (OUTPUT.md): a copied folder would make
     /// one cluster able to impersonate another's workloads' CA.
+    /// A primary without an intermediate, where this command may not issue one.
+    fn not_issued(&mut self, cluster: &str) {
+        let topology = self.topology();
+        let path = if topology.dir == Path::new(".") { PathBuf::from(&topology.file_name) } else { topology.dir.join(&topology.file_name) };
+        let mut d = Diagnostic::new(codes::INTERMEDIATE_NOT_ISSUED, format!("the intermediate CA of \"{cluster}\" has not been issued yet")).help(format!(
+            "run `meshgen build {}` once: it issues the intermediate into `{}/{cluster}/`; commit it so every later build, check and stream is reproducible",
+            path.display(),
+            topology.ca.intermediate.dir.written
+        ));
+        if let Some(c) = topology.cluster(cluster) {
+            d = d.primary(c.name.span, "no intermediate issued for this primary");
+        }
+        self.push(d);
+    }
+
     /// A stored "intermediate" holding a root's key would put the root key into that cluster's
     /// `cacerts`: the one private key that must never leave the operator.
     fn check_not_root(&mut self, material: &BTreeMap<String, Material>, root: &RootCa) {

@@ -400,11 +400,10 @@ fn resolve_context(config: &Kubeconfig, file: FileId, sources: &Sources, path: &
     let contexts_at = find_span(sources, file, "contexts:", 0);
     let Some(ctx) = config.contexts.iter().find(|c| c.name == context.value) else {
         let names: Vec<&str> = config.contexts.iter().map(|c| c.name.as_str()).collect();
-        let help = match super::lower::did_you_mean(&context.value, &names) {
-            Some(s) => format!("did you mean \"{s}\"?"),
-            None if names.is_empty() => "the kubeconfig has no contexts".to_string(),
-            None => format!("its contexts are: {}", names.join(", ")),
-        };
+        let help = super::did_you_mean_or(&context.value, &names, || match names.is_empty() {
+            true => "the kubeconfig has no contexts".to_string(),
+            false => format!("its contexts are: {}", names.join(", ")),
+        });
         diags.push(
             Diagnostic::new(codes::KUBECONFIG_CONTEXT_NOT_FOUND, format!("{} has no context \"{}\"", path.written, context.value))
                 .primary(context.span, "no such context")

@@ -409,10 +409,9 @@ impl Lowerer<'_> {
             Some(v) => {
                 let mut d = Diagnostic::new(codes::INVALID_VALUE, format!("unknown CA mode \"{}\"", v.value))
                     .primary(v.span, "expected \"plugin\" or \"external\"");
-                d = d.help(match did_you_mean(&v.value, CA_MODES) {
-                    Some(s) => format!("did you mean \"{s}\"?"),
-                    None => "use mode=\"plugin\" (meshgen issues cacerts from your root) or mode=\"external\" (you bring the CA)".to_string(),
-                });
+                d = d.help(did_you_mean_or(&v.value, CA_MODES, || {
+                    "use mode=\"plugin\" (meshgen issues cacerts from your root) or mode=\"external\" (you bring the CA)".to_string()
+                }));
                 self.push(d);
                 // Judging the CA of a mode nobody chose would only repeat this error.
                 CaMode::External
@@ -523,10 +522,9 @@ impl Lowerer<'_> {
             other => {
                 let mut d = Diagnostic::new(codes::INVALID_VALUE, format!("unknown role \"{other}\""))
                     .primary(value.span, "expected \"primary\" or \"remote\"");
-                d = d.help(match did_you_mean(other, ROLES) {
-                    Some(s) => format!("did you mean \"{s}\"?"),
-                    None => "a cluster is `role \"primary\"` (runs istiod) or `role \"remote\" control-plane=\"<primary>\"`".to_string(),
-                });
+                d = d.help(did_you_mean_or(other, ROLES, || {
+                    "a cluster is `role \"primary\"` (runs istiod) or `role \"remote\" control-plane=\"<primary>\"`".to_string()
+                }));
                 self.push(d);
                 None
             }
@@ -680,6 +678,15 @@ pub fn did_you_mean<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
         .filter(|(distance, k)| *distance <= (k.len() / 3).max(1) || k.to_ascii_lowercase().starts_with(&lower) && lower.len() >= 3)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, k)| k)
+}
+
+/// The help line of a name that is not among `known`: `did you mean "…"?` when one is close,
+/// else `otherwise`.
+pub fn did_you_mean_or(name: &str, known: &[&str], otherwise: impl FnOnce() -> String) -> String {
+    match did_you_mean(name, known) {
+        Some(s) => format!("did you mean \"{s}\"?"),
+        None => otherwise(),
+    }
 }
 
 fn list(names: &[&str]) -> String {

@@ -13,7 +13,7 @@ pub mod inputs;
 mod lower;
 mod yaml;
 
-pub use lower::did_you_mean;
+pub use lower::{did_you_mean, did_you_mean_or};
 
 use std::path::{Path, PathBuf};
 

@@ -219,7 +219,7 @@ fn render_object(templates: &Templates, object: &Object, path: &str, header: &st
     let text = match object {
         Object::RemoteSecret(secret) => {
             // The kubeconfig is a document of its own, carried as a string in the Secret.
-            let kubeconfig = canonical_documents_styled(&templates.render_raw("kubeconfig", secret)?, Style::ClientGo)?;
+            let kubeconfig = canonical_documents_annotated(&templates.render_raw("kubeconfig", secret)?, Style::ClientGo, None)?;
             let mut context = serde_json::to_value(secret).map_err(|e| e.to_string())?;
             context["kubeconfig"] = Value::String(kubeconfig.0);
             templates.render_raw("remote-secret", &context)?
@@ -282,7 +282,7 @@ fn content_of(bytes: Vec<u8>, objects: Vec<ObjectId>, body_start: usize) -> Cont
 /// Parses YAML text (any number of documents) and writes it back canonically, with the objects
 /// it holds.
 pub fn canonical_documents(text: &str) -> Result<(String, Vec<ObjectId>), String> {
-    canonical_documents_styled(text, Style::Manifest)
+    canonical_documents_annotated(text, Style::Manifest, None)
 }
 
 /// How a document is laid out.
@@ -293,10 +293,6 @@ enum Style {
     /// A kubeconfig as client-go writes it (and so `istioctl create-remote-secret`): every key
     /// sorted, list items level with their key.
     ClientGo,
-}
-
-fn canonical_documents_styled(text: &str, style: Style) -> Result<(String, Vec<ObjectId>), String> {
-    canonical_documents_annotated(text, style, None)
 }
 
 /// As [`canonical_documents`], adding an annotation to the metadata of every object: how plan's

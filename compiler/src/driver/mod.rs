@@ -97,11 +97,24 @@ fn front_with(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(Topology, Inputs)> {
-    let mut topology = syntax::load(path, sources, diags)?;
+    let topology = syntax::load(path, sources, diags)?;
+    Some(judge(topology, allow_pending, now, runtime, sources, diags))
+}
+
+/// What follows reading a topology in every command: its referenced files, the inputs given at
+/// run time, and the checks.
+fn judge(
+    mut topology: Topology,
+    allow_pending: bool,
+    now: time::OffsetDateTime,
+    runtime: &RuntimeInputs,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> (Topology, Inputs) {
     let mut inputs = syntax::inputs::read(&topology, sources, diags);
     syntax::inputs::apply_runtime(&mut topology, &mut inputs, &runtime.tokens, &runtime.addresses, diags);
     check::check(&topology, &inputs, check::Options { allow_pending, now }, diags);
-    Some((topology, inputs))
+    (topology, inputs)
 }
 
 pub(crate) fn finish(sources: Sources, mut diags: Diagnostics, deny_warnings: bool, failed: bool, built: Option<Built>) -> Outcome {
@@ -228,8 +241,7 @@ pub fn check_source(file_name: &str, text: String, dir: &Path) -> Outcome {
     let mut diags = Diagnostics::new();
     let file = sources.add(dir.join(file_name), file_name.to_string(), text);
     if let Some(topology) = syntax::parse(file, file_name.to_string(), dir.to_path_buf(), &mut sources, &mut diags) {
-        let inputs = syntax::inputs::read(&topology, &mut sources, &mut diags);
-        check::check(&topology, &inputs, check::Options { allow_pending: false, now }, &mut diags);
+        judge(topology, false, now, &RuntimeInputs::default(), &mut sources, &mut diags);
     }
     finish(sources, diags, false, false, None)
 }
